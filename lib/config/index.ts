@@ -1,0 +1,4 @@
+export * from './schema';
+export * from './load';
+export * from './service-registry';
+export { ENVIRONMENTS } from './environments';
