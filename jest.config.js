@@ -4,10 +4,12 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   // swc strips types without type-checking: ~20x faster than ts-jest. `npm run typecheck` checks types.
-  transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  transform: {
+    '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }],
+    '^.+\\.sql$': '<rootDir>/test/support/text-transform.js',
+  },
   moduleFileExtensions: ['ts', 'js', 'json', 'sql', 'sh'],
   // Synth-heavy and PostgreSQL tests share the 2 cores; more workers only thrash.
   maxWorkers: 2,
   testTimeout: 60000,
-  globalSetup: undefined,
 };
