@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+/**
+ * Entry point: reads the environment config, applies command-line overrides, validates it, and
+ * builds one Stage per environment. The only place that reads context or environment variables.
+ *
+ *   npx cdk synth                                  every environment, no AWS account needed
+ *   npx cdk deploy 'prod/*' -c prod:account=123456789012 -c prod:region=ap-northeast-2
+ *   PLATFORM_PROD_ACCOUNT=… PLATFORM_PROD_REGION=… npx cdk deploy 'prod/*'
+ *   npx cdk synth -c environments=dev              only some environments
+ */
+import { App } from 'aws-cdk-lib';
+import { failOnValidationFindings } from '../lib/stages/validation-gate';
+import { ConfigError, ENVIRONMENTS, loadEnvironment, type EnvironmentConfig } from '../lib/config';
+import { buildPlatform } from '../lib/stages/platform-stage';
+
+const app = new App();
+
+function setting(env: string, key: 'account' | 'region'): string | undefined {
+  const fromContext = app.node.tryGetContext(`${env}:${key}`) as string | undefined;
+  return fromContext ?? process.env[`PLATFORM_${env.toUpperCase()}_${key.toUpperCase()}`] ?? undefined;
+}
+
+const wanted = ((app.node.tryGetContext('environments') as string | undefined) ?? Object.keys(ENVIRONMENTS).join(','))
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+
+try {
+  const configs: EnvironmentConfig[] = wanted.map((name) => {
+    const raw = ENVIRONMENTS[name as keyof typeof ENVIRONMENTS];
+    if (!raw) {
+      throw new ConfigError(`Unknown environment "${name}" in -c environments; known: ${Object.keys(ENVIRONMENTS).join(', ')}`);
+    }
+    const account = setting(name, 'account');
+    const region = setting(name, 'region');
+    return loadEnvironment(name, { ...raw, ...(account ? { account } : {}), ...(region ? { region } : {}) });
+  });
+  buildPlatform(app, configs);
+} catch (e) {
+  if (e instanceof ConfigError) {
+    // A config mistake is the user's to fix: print the message, not a stack trace.
+    console.error(e.message);
+    process.exit(1);
+  }
+  throw e;
+}
+failOnValidationFindings(app.synth().directory);

@@ -1,0 +1,266 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { SUBNETS } from './network';
+
+/** The engine every environment runs: the newest PostgreSQL 16 minor this aws-cdk-lib knows. */
+export const POSTGRES_ENGINE = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_16_13 });
+
+export interface DatabaseProps {
+  /** The VPC; the instance sits in its `data` (isolated) subnets. */
+  readonly vpc: ec2.IVpc;
+  /** Security groups allowed to connect to the listener port. */
+  readonly clientSecurityGroups: ec2.ISecurityGroup[];
+  /** RDS instance class without `db.`, e.g. `m7g.large`. */
+  readonly instanceClass: string;
+  /** Initial gp3 storage, GiB. */
+  readonly allocatedStorageGiB: number;
+  /** Storage autoscaling ceiling, GiB. */
+  readonly maxAllocatedStorageGiB: number;
+  /** Synchronous standby in another AZ. */
+  readonly multiAz: boolean;
+  /** Create a read replica. @default false */
+  readonly readReplica?: boolean;
+  /** Replica instance class without `db.`. @default - the primary's */
+  readonly replicaInstanceClass?: string;
+  /** Automated backup retention. */
+  readonly backupRetention: Duration;
+  /** Deletion protection (prod). */
+  readonly deletionProtection: boolean;
+  /** Listener port; not 5432. */
+  readonly port: number;
+  /** Application database name. */
+  readonly databaseName: string;
+  /** Master user name. */
+  readonly masterUsername: string;
+  /** Enhanced monitoring granularity. */
+  readonly monitoringInterval: Duration;
+  /** Performance Insights retention. */
+  readonly performanceInsightRetention: rds.PerformanceInsightRetention;
+  /** `log_min_duration_statement`, ms. */
+  readonly slowQueryMs: number;
+  /** `idle_in_transaction_session_timeout`, ms. */
+  readonly idleInTransactionTimeoutMs: number;
+  /** Master secret rotation period. */
+  readonly secretRotation: Duration;
+  /** Interface endpoint through which the rotation function reaches Secrets Manager. @default - through NAT */
+  readonly secretsManagerEndpoint?: ec2.IInterfaceVpcEndpoint;
+  /** Retention of the exported `postgresql`/`upgrade` logs. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** Environment name, for descriptions and the secret name. */
+  readonly envName: string;
+}
+
+/**
+ * The central PostgreSQL 16 (seed 004): encrypted with its own rotating CMK, Performance
+ * Insights, enhanced monitoring, slow-query and lock-wait logging, IAM auth, a rotated master
+ * secret, and a read replica when asked for. Deleting it always leaves a final snapshot.
+ */
+export class Database extends Construct {
+  public readonly instance: rds.DatabaseInstance;
+  public readonly replica?: rds.DatabaseInstanceReadReplica;
+  /** Master credentials (JSON with host, port, username, password, dbname). */
+  public readonly secret: secretsmanager.ISecret;
+  /** Encrypts storage, Performance Insights and the secrets. */
+  public readonly key: kms.Key;
+  public readonly securityGroup: ec2.SecurityGroup;
+  public readonly parameterGroup: rds.ParameterGroup;
+  public readonly port: number;
+  public readonly databaseName: string;
+  /** The instance class of the primary, e.g. `m7g.large`, for alarm maths. */
+  public readonly instanceClass: string;
+
+  constructor(scope: Construct, id: string, props: DatabaseProps) {
+    super(scope, id);
+    if (props.port === 5432) {
+      throw new Error('Database port 5432 is the default; choose another (e.g. 6432) so default-port scans miss it');
+    }
+    if (props.maxAllocatedStorageGiB < props.allocatedStorageGiB) {
+      throw new Error(`maxAllocatedStorageGiB (${props.maxAllocatedStorageGiB}) must be at least allocatedStorageGiB (${props.allocatedStorageGiB})`);
+    }
+    this.port = props.port;
+    this.databaseName = props.databaseName;
+    this.instanceClass = props.instanceClass;
+
+    this.key = new kms.Key(this, 'Key', {
+      description: `${props.envName} PostgreSQL storage, Performance Insights and secrets`,
+      enableKeyRotation: true,
+      // The key outlives the instance: its snapshots and backups cannot be read without it.
+      removalPolicy: RemovalPolicy.RETAIN,
+      pendingWindow: Duration.days(30),
+    });
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: `${props.envName} PostgreSQL: only the listed client groups on port ${props.port}`,
+      allowAllOutbound: false,
+    });
+    props.clientSecurityGroups.forEach((sg, i) =>
+      this.securityGroup.addIngressRule(sg, ec2.Port.tcp(props.port), `PostgreSQL from client group ${i + 1}`),
+    );
+
+    this.parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
+      engine: POSTGRES_ENGINE,
+      description: `${props.envName} PostgreSQL 16 parameters`,
+      parameters: {
+        // Refuse unencrypted connections: credentials and data never cross the network in clear.
+        'rds.force_ssl': '1',
+        // pg_stat_statements finds the top queries (seed 000, method 3); it must be preloaded.
+        shared_preload_libraries: 'pg_stat_statements',
+        // Count statements inside functions too, so the role schema's and services' PL/pgSQL shows up.
+        'pg_stat_statements.track': 'all',
+        // I/O time per statement and in Performance Insights: tells IO:WALSync from CPU (seed 003).
+        track_io_timing: '1',
+        // Slow-query log for the CloudWatch `postgresql` log export.
+        log_min_duration_statement: String(props.slowQueryMs),
+        // Log waits longer than deadlock_timeout (1 s): the LWLock/lock waits of seed 003 get a statement.
+        log_lock_waits: '1',
+        // A forgotten open transaction holds locks and blocks vacuum; end it.
+        idle_in_transaction_session_timeout: String(props.idleInTransactionTimeoutMs),
+        // The role schema sets SCRAM verifiers; never fall back to md5.
+        password_encryption: 'scram-sha-256',
+      },
+    });
+
+    const subnets: ec2.SubnetSelection = { subnetGroupName: SUBNETS.data };
+    this.instance = new rds.DatabaseInstance(this, 'Primary', {
+      engine: POSTGRES_ENGINE,
+      instanceType: new ec2.InstanceType(props.instanceClass),
+      vpc: props.vpc,
+      vpcSubnets: subnets,
+      securityGroups: [this.securityGroup],
+      port: props.port,
+      databaseName: props.databaseName,
+      credentials: rds.Credentials.fromGeneratedSecret(props.masterUsername, {
+        secretName: `platform/${props.envName}/postgres/master`,
+        encryptionKey: this.key,
+      }),
+      storageEncrypted: true,
+      storageEncryptionKey: this.key,
+      storageType: rds.StorageType.GP3,
+      allocatedStorage: props.allocatedStorageGiB,
+      maxAllocatedStorage: props.maxAllocatedStorageGiB,
+      multiAz: props.multiAz,
+      iamAuthentication: true,
+      enablePerformanceInsights: true,
+      performanceInsightRetention: props.performanceInsightRetention,
+      performanceInsightEncryptionKey: this.key,
+      monitoringInterval: props.monitoringInterval,
+      instanceIdentifier: `${props.envName}-postgres`,
+      cloudwatchLogsExports: ['postgresql', 'upgrade'],
+      parameterGroup: this.parameterGroup,
+      backupRetention: props.backupRetention,
+      // 02:00–02:30 KST, matching seed 004's daily backup time; maintenance after it on Monday.
+      preferredBackupWindow: '17:00-17:30',
+      preferredMaintenanceWindow: 'Sun:18:00-Sun:19:00',
+      copyTagsToSnapshot: true,
+      deleteAutomatedBackups: false,
+      deletionProtection: props.deletionProtection,
+      autoMinorVersionUpgrade: true,
+      caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
+      publiclyAccessible: false,
+      // Every environment: a delete leaves a final snapshot. Losing dev data is still losing data.
+      removalPolicy: RemovalPolicy.SNAPSHOT,
+    });
+    this.secret = this.instance.secret!;
+    this.instance.addRotationSingleUser({
+      automaticallyAfter: props.secretRotation,
+      endpoint: props.secretsManagerEndpoint,
+      vpcSubnets: { subnetGroupName: SUBNETS.app },
+    });
+
+    if (props.readReplica) {
+      this.replica = new rds.DatabaseInstanceReadReplica(this, 'Replica', {
+        sourceDatabaseInstance: this.instance,
+        instanceType: new ec2.InstanceType(props.replicaInstanceClass ?? props.instanceClass),
+        vpc: props.vpc,
+        vpcSubnets: subnets,
+        securityGroups: [this.securityGroup],
+        port: props.port,
+        // Encryption is inherited from the source (CloudFormation rejects StorageEncrypted here).
+        parameterGroup: this.parameterGroup,
+        enablePerformanceInsights: true,
+        performanceInsightRetention: props.performanceInsightRetention,
+        performanceInsightEncryptionKey: this.key,
+        monitoringInterval: props.monitoringInterval,
+        instanceIdentifier: `${props.envName}-postgres-replica`,
+        storageType: rds.StorageType.GP3,
+        cloudwatchLogsExports: ['postgresql', 'upgrade'],
+        iamAuthentication: true,
+        deletionProtection: props.deletionProtection,
+        autoMinorVersionUpgrade: true,
+        caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
+        publiclyAccessible: false,
+        // A replica holds no data of its own; its source keeps the snapshot.
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      Validations.of(this.replica).acknowledge({
+        id: 'AwsSolutions-RDS2',
+        reason: 'A read replica inherits storage encryption (and this CMK) from its encrypted source; CloudFormation rejects StorageEncrypted on a replica (cfn-lint F3020), so the rule cannot see it.',
+      });
+      Validations.of(this.replica).acknowledge({
+        id: 'AwsSolutions-RDS11',
+        reason: 'The replica listens on the same non-default port as the primary (Port is set); the rule compares against the engine default and cannot see the engine on a replica.',
+      });
+      Validations.of(this.replica).acknowledge({
+        id: 'AwsSolutions-RDS13',
+        reason: 'Read replicas cannot have automated backups of their own in this setup; the primary is backed up (seed 004 schedule) and a replica is rebuilt from it.',
+      });
+      Validations.of(this.replica).acknowledge({
+        id: 'AwsSolutions-RDS3',
+        reason: 'The replica is the second copy by design (seed 004: primary plus replica); the primary is Multi-AZ.',
+      });
+    }
+
+    for (const inst of [this.instance, this.replica]) {
+      if (!inst) continue;
+      this.createLogGroups(inst, inst === this.instance ? `${props.envName}-postgres` : `${props.envName}-postgres-replica`, props.logRetention ?? logs.RetentionDays.ONE_MONTH);
+      const role = inst.node.tryFindChild('MonitoringRole');
+      if (role) {
+        Validations.of(role).acknowledge({
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
+          reason: 'The AWS-managed enhanced monitoring policy only lets RDS write OS metrics to its own log group; AWS updates it with the service.',
+        });
+      }
+    }
+    if (!props.multiAz) {
+      Validations.of(this.instance).acknowledge({
+        id: 'AwsSolutions-RDS3',
+        reason: 'This is the cheap profile (dev): a single-AZ instance is acceptable; production config validation forces Multi-AZ.',
+      });
+    }
+    if (!props.deletionProtection) {
+      Validations.of(this.instance).acknowledge({
+        id: 'AwsSolutions-RDS10',
+        reason: 'Non-production environments are torn down freely; a final snapshot is still taken on delete (RemovalPolicy.SNAPSHOT).',
+      });
+    }
+  }
+
+  /**
+   * The exported log groups, created here rather than through `cloudwatchLogsRetention` (which
+   * adds a custom-resource Lambda per stack). They hold the slow-query and connection audit trail,
+   * so they are retained when the stack goes. Names are RDS's fixed convention.
+   */
+  private createLogGroups(inst: rds.DatabaseInstanceBase, identifier: string, retention: logs.RetentionDays): void {
+    const prefix = inst === this.instance ? 'Primary' : 'Replica';
+    for (const type of ['postgresql', 'upgrade']) {
+      const group = new logs.LogGroup(this, `${prefix}${type === 'postgresql' ? 'Postgresql' : 'Upgrade'}Logs`, {
+        logGroupName: `/aws/rds/instance/${identifier}/${type}`,
+        retention,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      // RDS would otherwise create the group itself (without retention) on first write.
+      inst.node.addDependency(group);
+    }
+  }
+
+  /** Allows a security group to connect to the listener port. */
+  public allowFrom(peer: ec2.ISecurityGroup, description: string): void {
+    this.securityGroup.addIngressRule(peer, ec2.Port.tcp(this.port), description);
+  }
+}

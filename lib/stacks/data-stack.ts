@@ -1,0 +1,74 @@
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../config';
+import type { AlertTopicMap } from '../constructs/alert-topics';
+import { Cache } from '../constructs/cache';
+import { Database } from '../constructs/database';
+
+export interface DataStackProps extends StackProps {
+  /** The environment's validated config. */
+  readonly config: EnvironmentConfig;
+  /** The environment's VPC. */
+  readonly vpc: ec2.IVpc;
+  /** Worker hosts' security group: may reach the database and the cache. */
+  readonly workerSecurityGroup: ec2.ISecurityGroup;
+  /** In-VPC functions' security group: may reach the database. */
+  readonly dbClientSecurityGroup: ec2.ISecurityGroup;
+  /** Secrets Manager interface endpoint, for the rotation functions. */
+  readonly secretsManagerEndpoint: ec2.IInterfaceVpcEndpoint;
+  /** Alert topics for the data tier's alarms. */
+  readonly alertTopics: AlertTopicMap;
+}
+
+/**
+ * Everything that holds data: PostgreSQL, the cache and (from the workers issue) the worker
+ * volumes and the backup vault. Kept apart from stateless stacks so that those can be replaced
+ * freely; termination protection in production.
+ */
+export class DataStack extends Stack {
+  public readonly database: Database;
+  public readonly cache: Cache;
+
+  constructor(scope: Construct, id: string, props: DataStackProps) {
+    super(scope, id, { ...props, terminationProtection: props.config.production });
+    const { config } = props;
+    const db = config.database;
+
+    this.database = new Database(this, 'Postgres', {
+      envName: config.name,
+      vpc: props.vpc,
+      clientSecurityGroups: [props.workerSecurityGroup, props.dbClientSecurityGroup],
+      instanceClass: db.instanceClass,
+      allocatedStorageGiB: db.allocatedStorageGiB,
+      maxAllocatedStorageGiB: db.maxAllocatedStorageGiB,
+      multiAz: db.multiAz,
+      readReplica: db.readReplica,
+      replicaInstanceClass: db.replicaInstanceClass,
+      backupRetention: Duration.days(db.backupRetentionDays),
+      deletionProtection: db.deletionProtection,
+      port: db.port,
+      databaseName: db.databaseName,
+      masterUsername: db.masterUsername,
+      monitoringInterval: Duration.seconds(db.monitoringIntervalSeconds),
+      performanceInsightRetention: db.performanceInsightsRetentionDays as rds.PerformanceInsightRetention,
+      slowQueryMs: db.slowQueryMs,
+      idleInTransactionTimeoutMs: db.idleInTransactionTimeoutMs,
+      secretRotation: Duration.days(db.secretRotationDays),
+      secretsManagerEndpoint: props.secretsManagerEndpoint,
+    });
+
+    this.cache = new Cache(this, 'Cache', {
+      envName: config.name,
+      vpc: props.vpc,
+      clientSecurityGroups: [props.workerSecurityGroup],
+      engine: config.cache.engine,
+      engineVersion: config.cache.engineVersion,
+      nodeType: config.cache.nodeType,
+      replicas: config.cache.replicas,
+      snapshotRetentionDays: config.cache.snapshotRetentionDays,
+      port: config.cache.port,
+    });
+  }
+}

@@ -1,0 +1,66 @@
+import { App, Stage, Validations, type StageProps } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../config';
+import { AlertingStack } from '../stacks/alerting-stack';
+import { DataStack } from '../stacks/data-stack';
+import { NetworkStack } from '../stacks/network-stack';
+import { ObservabilityStack } from '../stacks/observability-stack';
+
+export interface PlatformStageProps extends StageProps {
+  /** The environment's validated config. */
+  readonly config: EnvironmentConfig;
+}
+
+/**
+ * One environment. Its id is the environment name, so `npx cdk deploy 'prod/*'` deploys prod and
+ * the stacks are named `prod-Network`, `prod-Data`, …
+ */
+export class PlatformStage extends Stage {
+  public readonly network: NetworkStack;
+  public readonly alerting: AlertingStack;
+  public readonly data: DataStack;
+  public readonly observability: ObservabilityStack;
+
+  constructor(scope: Construct, id: string, props: PlatformStageProps) {
+    const { config } = props;
+    super(scope, id, {
+      ...props,
+      env: config.account ? { account: config.account, region: config.region } : undefined,
+    });
+    const tags = { Environment: config.name, ManagedBy: 'platform-infra' };
+
+    this.network = new NetworkStack(this, 'Network', { config, tags, description: `${config.name}: VPC, endpoints, flow logs` });
+    this.alerting = new AlertingStack(this, 'Alerting', { config, tags, description: `${config.name}: alert topics and the Slack notifier` });
+    this.data = new DataStack(this, 'Data', {
+      config,
+      tags,
+      description: `${config.name}: stateful resources (PostgreSQL, cache, volumes, backups)`,
+      vpc: this.network.vpc,
+      workerSecurityGroup: this.network.workerSecurityGroup,
+      dbClientSecurityGroup: this.network.dbClientSecurityGroup,
+      secretsManagerEndpoint: this.network.secretsManagerEndpoint,
+      alertTopics: this.alerting.alertTopics,
+    });
+    this.observability = new ObservabilityStack(this, 'Observability', {
+      config,
+      tags,
+      description: `${config.name}: dashboard, probes and event rules`,
+      vpc: this.network.vpc,
+      dbClientSecurityGroup: this.network.dbClientSecurityGroup,
+      database: this.data.database,
+      cache: this.data.cache,
+      alertTopics: this.alerting.alertTopics,
+    });
+  }
+}
+
+/**
+ * Builds every environment into `app` and registers cdk-nag's AwsSolutions pack for the whole
+ * app: an unacknowledged finding fails synth.
+ */
+export function buildPlatform(app: App, configs: readonly EnvironmentConfig[]): PlatformStage[] {
+  const stages = configs.map((config) => new PlatformStage(app, config.name, { config }));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return stages;
+}
