@@ -11,5 +11,7 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json', 'sql', 'sh'],
   // Synth-heavy and PostgreSQL tests share the 2 cores; more workers only thrash.
   maxWorkers: 2,
+  // One real `cdk synth` per run, shared by every test that reads the app's templates.
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
   testTimeout: 60000,
 };
