@@ -67,18 +67,27 @@ export async function synthesizeOnce(): Promise<SynthResult> {
     const prev = JSON.parse(fs.readFileSync(RESULT_FILE, 'utf8')) as SynthResult;
     if (prev.hash === hash && prev.exitCode === 0) return { ...prev, cached: true };
   }
-  fs.rmSync(ASSEMBLY_DIR, { recursive: true, force: true });
+  // Synthesize beside the shared directory and swap it in, so a concurrent jest run reading the
+  // previous assembly does not see a half-written one.
+  const outDir = `${ASSEMBLY_DIR}.${process.pid}`;
+  fs.rmSync(outDir, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(ASSEMBLY_DIR), { recursive: true });
   const { env, removed } = credentialFreeEnv();
   const started = Date.now();
   const result = await new Promise<SynthResult>((resolve) => {
-    const child = spawn('npx', ['cdk', 'synth', '--quiet', '--output', ASSEMBLY_DIR], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npx', ['cdk', 'synth', '--quiet', '--output', outDir], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (code) => resolve({ exitCode: code ?? 1, stdout, stderr, durationMs: Date.now() - started, hash, removedEnv: removed }));
   });
+  if (result.exitCode === 0) {
+    fs.rmSync(ASSEMBLY_DIR, { recursive: true, force: true });
+    fs.renameSync(outDir, ASSEMBLY_DIR);
+  } else {
+    fs.rmSync(outDir, { recursive: true, force: true });
+  }
   fs.writeFileSync(RESULT_FILE, JSON.stringify(result, null, 2));
   return result;
 }
