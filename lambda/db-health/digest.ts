@@ -1,0 +1,283 @@
+/**
+ * The daily digest (seed 004's weekly check, automated): the top statements by total time from
+ * pg_stat_statements, the unused indexes with their sizes, the largest tables and the tables
+ * without a service prefix. `collectDigest` gathers it in at most two statements; `formatDigest`
+ * (pure) turns it into a self-describing SNS message with ready Slack Block Kit blocks.
+ */
+import { escapeIdentifier } from 'pg';
+import digestSql from '../../sql/db-health/digest.sql';
+import topStatementsSql from '../../sql/db-health/top-statements.sql';
+import { DIGEST_KIND } from './contract';
+import { probeParams, type ProbeOptions, type Queryable } from './probe';
+
+export interface DigestOptions extends Omit<ProbeOptions, 'longQuerySeconds'> {
+  /** Statements listed. @default 5 */
+  readonly topStatements?: number;
+  /** Rows per list (indexes, tables). @default 10 */
+  readonly listLimit?: number;
+}
+
+export interface StatementStat {
+  readonly queryId: string;
+  readonly calls: number;
+  readonly totalMs: number;
+  readonly meanMs: number;
+  readonly rows: number;
+  readonly query: string;
+}
+
+export type StatementsSection =
+  | { readonly available: true; readonly since: string | null; readonly top: readonly StatementStat[] }
+  | { readonly available: false; readonly reason: string };
+
+export interface IndexInfo {
+  readonly schema: string;
+  readonly table: string;
+  readonly index: string;
+  readonly sizeBytes: number;
+}
+
+export interface TableInfo {
+  readonly schema: string;
+  readonly table: string;
+  readonly totalBytes: number;
+  readonly indexBytes?: number;
+  readonly estimatedRows?: number;
+  readonly owner?: string;
+}
+
+export interface DigestData {
+  readonly database: string;
+  readonly databaseSizeBytes: number;
+  /** When this database's statistics were last reset (idx_scan counts start there). */
+  readonly statsReset: string | null;
+  readonly statements: StatementsSection;
+  readonly unusedIndexes: readonly IndexInfo[];
+  readonly unusedIndexMinBytes: number;
+  readonly largestTables: readonly TableInfo[];
+  readonly unprefixedTables: readonly TableInfo[];
+  readonly appSchema: string;
+  /** Statements sent to collect it. */
+  readonly queries: number;
+}
+
+const iso = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : v == null ? null : String(v));
+const n = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
+
+/** Reads the digest's data: one statement, plus one for pg_stat_statements when it is installed. */
+export async function collectDigest(db: Queryable, o: DigestOptions): Promise<DigestData> {
+  const [, appSchema, prefixes, minBytes] = probeParams({ ...o, longQuerySeconds: 1 });
+  const listLimit = o.listLimit ?? 10;
+  const { rows } = await db.query(digestSql, [appSchema, prefixes, minBytes, listLimit]);
+  const r = rows[0];
+  let queries = 1;
+  let statements: StatementsSection;
+  const schema = r.pg_stat_statements_schema as string | null;
+  if (!schema) {
+    statements = { available: false, reason: 'the pg_stat_statements extension is not installed in this database (CREATE EXTENSION pg_stat_statements)' };
+  } else {
+    queries += 1;
+    try {
+      const res = await db.query(topStatementsSql.replaceAll('{{schema}}', escapeIdentifier(schema)), [o.topStatements ?? 5, 300]);
+      statements = {
+        available: true,
+        since: iso(res.rows[0]?.since),
+        top: res.rows.map((s) => ({
+          queryId: String(s.query_id),
+          calls: n(s.calls),
+          totalMs: n(s.total_ms),
+          meanMs: n(s.mean_ms),
+          rows: n(s.rows),
+          query: String(s.query ?? ''),
+        })),
+      };
+    } catch (e) {
+      // Installed but not in shared_preload_libraries (55000), or no privilege (42501): the rest
+      // of the digest is still worth sending.
+      const err = e as { code?: string; message?: string };
+      statements = { available: false, reason: `pg_stat_statements could not be read: ${err.message ?? String(e)}${err.code ? ` (${err.code})` : ''}` };
+    }
+  }
+  const tables = (v: unknown): TableInfo[] =>
+    (v as Record<string, unknown>[]).map((t) => ({
+      schema: String(t.schema),
+      table: String(t.table),
+      totalBytes: n(t.total_bytes),
+      ...(t.index_bytes !== undefined ? { indexBytes: n(t.index_bytes) } : {}),
+      ...(t.estimated_rows !== undefined ? { estimatedRows: n(t.estimated_rows) } : {}),
+      ...(t.owner !== undefined ? { owner: String(t.owner) } : {}),
+    }));
+  return {
+    database: String(r.database),
+    databaseSizeBytes: n(r.database_size_bytes),
+    statsReset: iso(r.stats_reset),
+    statements,
+    unusedIndexes: (r.unused_indexes as Record<string, unknown>[]).map((i) => ({
+      schema: String(i.schema),
+      table: String(i.table),
+      index: String(i.index),
+      sizeBytes: n(i.size_bytes),
+    })),
+    unusedIndexMinBytes: o.unusedIndexMinBytes,
+    largestTables: tables(r.largest_tables),
+    unprefixedTables: tables(r.unprefixed_tables),
+    appSchema: String(appSchema),
+    queries,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatting (pure)
+// ---------------------------------------------------------------------------------------------
+
+/** Slack's three control characters in text from outside (table names, query text). */
+export function escapeSlack(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Text for inside a `code` span: escaped, single line, no backticks to close it early. */
+function code(text: string, max: number): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim().replace(/`/g, "'");
+  const cut = oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
+  return `\`${escapeSlack(cut)}\``;
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i += 1;
+  }
+  return i === 0 ? `${v} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
+}
+
+export function formatMs(ms: number): string {
+  if (ms < 1) return `${ms.toFixed(3)} ms`;
+  if (ms < 1000) return `${ms.toFixed(1)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 3_600_000) return `${(ms / 60_000).toFixed(1)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}
+
+const count = (v: number): string => Math.round(v).toLocaleString('en-US');
+
+/** Slack limits (DESIGN.md): section text 3000 characters, header 150, 50 blocks. */
+export const SLACK_SECTION_MAX = 3000;
+export const SLACK_HEADER_MAX = 150;
+export const SLACK_MAX_BLOCKS = 50;
+
+/** Joins a title and lines into section text of at most `max` characters, saying what was cut. */
+export function fitLines(title: string, lines: readonly string[], max = SLACK_SECTION_MAX): string {
+  let out = title;
+  for (let i = 0; i < lines.length; i++) {
+    const rest = lines.length - i;
+    const more = `\n…and ${rest} more`;
+    const next = `${out}\n${lines[i]}`;
+    // Keep room for the "…and N more" line unless this is the last line.
+    if (next.length > max || (rest > 1 && next.length + more.length > max)) {
+      return `${out}${more}`.slice(0, max);
+    }
+    out = next;
+  }
+  return out;
+}
+
+export interface SlackBlock {
+  readonly type: string;
+  readonly [key: string]: unknown;
+}
+
+/** The SNS message: a plain object the notifier can render as it is, or post `blocks` from. */
+export interface DigestMessage {
+  readonly kind: typeof DIGEST_KIND;
+  readonly version: 1;
+  readonly environment: string;
+  readonly database: string;
+  readonly generatedAt: string;
+  /** Human title, also the SNS subject. */
+  readonly title: string;
+  /** Plain mrkdwn rendering of the whole digest (Slack's notification/fallback text), ≤ 3000 characters. */
+  readonly text: string;
+  /** Ready Slack Block Kit blocks (≤ 50; section text ≤ 3000; header ≤ 150). */
+  readonly blocks: readonly SlackBlock[];
+  /** The data, for anything that wants to render it another way. */
+  readonly data: DigestData;
+}
+
+function sections(d: DigestData): string[] {
+  const out: string[] = [];
+  if (d.statements.available) {
+    const since = d.statements.since ? ` (since ${d.statements.since.slice(0, 16).replace('T', ' ')} UTC)` : '';
+    const lines = d.statements.top.map(
+      (s, i) => `${i + 1}. ${code(s.query, 160)}\n      ${count(s.calls)} calls · total ${formatMs(s.totalMs)} · mean ${formatMs(s.meanMs)} · ${count(s.rows)} rows`,
+    );
+    out.push(fitLines(`*Top ${d.statements.top.length} statements by total time*${since}`, lines.length > 0 ? lines : ['_no statements recorded yet_']));
+  } else {
+    out.push(`*Top statements by total time*\n_unavailable: ${escapeSlack(d.statements.reason)}_`);
+  }
+  const reset = d.statsReset ? ` since ${d.statsReset.slice(0, 10)}` : '';
+  out.push(
+    fitLines(
+      `*Unused indexes* (never scanned${reset}, not unique, ≥ ${formatBytes(d.unusedIndexMinBytes)}): ${d.unusedIndexes.length === 0 ? 'none' : formatBytes(d.unusedIndexes.reduce((a, i) => a + i.sizeBytes, 0))}`,
+      d.unusedIndexes.map((i) => `• ${code(`${i.schema}.${i.index}`, 120)} on ${code(i.table, 80)}: ${formatBytes(i.sizeBytes)}`),
+    ),
+  );
+  out.push(
+    fitLines(
+      '*Largest tables* (with indexes and TOAST)',
+      d.largestTables.length === 0
+        ? ['_no tables_']
+        : d.largestTables.map(
+            (t, i) =>
+              `${i + 1}. ${code(`${t.schema}.${t.table}`, 120)}: ${formatBytes(t.totalBytes)}${t.indexBytes !== undefined ? ` (indexes ${formatBytes(t.indexBytes)})` : ''}${t.estimatedRows !== undefined ? ` · ~${count(t.estimatedRows)} rows` : ''}`,
+          ),
+    ),
+  );
+  out.push(
+    fitLines(
+      `*Tables in \`${escapeSlack(d.appSchema)}\` without a service prefix*: ${d.unprefixedTables.length === 0 ? 'none' : d.unprefixedTables.length}`,
+      d.unprefixedTables.map((t) => `• ${code(t.table, 120)}${t.owner ? ` owned by ${code(t.owner, 60)}` : ''}: ${formatBytes(t.totalBytes)}`),
+    ),
+  );
+  return out;
+}
+
+/** Builds the digest message. Pure: the same data and time give the same message. */
+export function formatDigest(d: DigestData, environment: string, now: Date): DigestMessage {
+  const title = `DB health digest: ${environment} / ${d.database}`;
+  const header = title.length > SLACK_HEADER_MAX ? `${title.slice(0, SLACK_HEADER_MAX - 1)}…` : title;
+  const when = now.toISOString().slice(0, 16).replace('T', ' ');
+  const context = `${escapeSlack(environment)} · database ${code(d.database, 63)} · ${formatBytes(d.databaseSizeBytes)} · ${when} UTC`;
+  const body = sections(d);
+  const blocks: SlackBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: header, emoji: false } },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: context }] },
+  ];
+  for (const s of body) {
+    blocks.push({ type: 'divider' });
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: s } });
+  }
+  // The fallback text: whole sections while they fit in one section's worth of characters.
+  let text = `*${escapeSlack(title)}*\n${context}`;
+  const cut = '\n\n_…more in the full digest_';
+  for (const s of body) {
+    if (text.length + 2 + s.length + cut.length > SLACK_SECTION_MAX) {
+      text += cut;
+      break;
+    }
+    text += `\n\n${s}`;
+  }
+  return {
+    kind: DIGEST_KIND,
+    version: 1,
+    environment,
+    database: d.database,
+    generatedAt: now.toISOString(),
+    title,
+    text,
+    blocks: blocks.slice(0, SLACK_MAX_BLOCKS),
+    data: d,
+  };
+}
