@@ -26,6 +26,8 @@ export interface CacheProps {
   readonly port?: number;
   /** Encrypts data at rest and the AUTH secret. @default - a new rotating key */
   readonly key?: kms.IKey;
+  /** Retention of the slow log. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
   /** Environment name, for names and descriptions. */
   readonly envName: string;
 }
@@ -104,7 +106,7 @@ export class Cache extends Construct {
     });
 
     const slowLog = new logs.LogGroup(this, 'SlowLog', {
-      retention: logs.RetentionDays.ONE_MONTH,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
 

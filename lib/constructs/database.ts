@@ -51,6 +51,12 @@ export interface DatabaseProps {
   readonly secretsManagerEndpoint?: ec2.IInterfaceVpcEndpoint;
   /** Retention of the exported `postgresql`/`upgrade` logs. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the exported log groups when the stack goes: RETAIN keeps the audit trail
+   * (prod); DESTROY lets a torn-down environment be re-created under the same names.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
   /** Environment name, for descriptions and the secret name. */
   readonly envName: string;
 }
@@ -73,6 +79,7 @@ export class Database extends Construct {
   public readonly databaseName: string;
   /** The instance class of the primary, e.g. `m7g.large`, for alarm maths. */
   public readonly instanceClass: string;
+  private readonly logRemovalPolicy: RemovalPolicy;
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
@@ -85,6 +92,7 @@ export class Database extends Construct {
     this.port = props.port;
     this.databaseName = props.databaseName;
     this.instanceClass = props.instanceClass;
+    this.logRemovalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
 
     this.key = new kms.Key(this, 'Key', {
       description: `${props.envName} PostgreSQL storage, Performance Insights and secrets`,
@@ -243,8 +251,8 @@ export class Database extends Construct {
 
   /**
    * The exported log groups, created here rather than through `cloudwatchLogsRetention` (which
-   * adds a custom-resource Lambda per stack). They hold the slow-query and connection audit trail,
-   * so they are retained when the stack goes. Names are RDS's fixed convention.
+   * adds a custom-resource Lambda per stack). They hold the slow-query and lock-wait audit trail.
+   * Names are RDS's fixed convention.
    */
   private createLogGroups(inst: rds.DatabaseInstanceBase, identifier: string, retention: logs.RetentionDays): void {
     const prefix = inst === this.instance ? 'Primary' : 'Replica';
@@ -252,7 +260,7 @@ export class Database extends Construct {
       const group = new logs.LogGroup(this, `${prefix}${type === 'postgresql' ? 'Postgresql' : 'Upgrade'}Logs`, {
         logGroupName: `/aws/rds/instance/${identifier}/${type}`,
         retention,
-        removalPolicy: RemovalPolicy.RETAIN,
+        removalPolicy: this.logRemovalPolicy,
       });
       // RDS would otherwise create the group itself (without retention) on first write.
       inst.node.addDependency(group);

@@ -1,4 +1,5 @@
-import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
@@ -35,6 +36,9 @@ export class DataStack extends Stack {
     super(scope, id, { ...props, terminationProtection: props.config.production });
     const { config } = props;
     const db = config.database;
+    // Prod keeps database and cache logs a year (Control Tower CT.CLOUDWATCH.PR.2) and keeps the
+    // audit trail when the stack goes; other environments keep a month and clean up after themselves.
+    const logRetention = config.production ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH;
 
     this.database = new Database(this, 'Postgres', {
       envName: config.name,
@@ -57,6 +61,8 @@ export class DataStack extends Stack {
       idleInTransactionTimeoutMs: db.idleInTransactionTimeoutMs,
       secretRotation: Duration.days(db.secretRotationDays),
       secretsManagerEndpoint: props.secretsManagerEndpoint,
+      logRetention,
+      logRemovalPolicy: config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
 
     this.cache = new Cache(this, 'Cache', {
@@ -69,6 +75,7 @@ export class DataStack extends Stack {
       replicas: config.cache.replicas,
       snapshotRetentionDays: config.cache.snapshotRetentionDays,
       port: config.cache.port,
+      logRetention,
     });
   }
 }
