@@ -1,0 +1,151 @@
+import { Duration, RemovalPolicy, TimeZone, Token } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+
+/** Vault events that mean a backup or restore did not do its job. */
+export const BACKUP_FAILURE_EVENTS: readonly backup.BackupVaultEvents[] = [
+  backup.BackupVaultEvents.BACKUP_JOB_FAILED,
+  backup.BackupVaultEvents.BACKUP_JOB_EXPIRED,
+  backup.BackupVaultEvents.COPY_JOB_FAILED,
+  backup.BackupVaultEvents.RESTORE_JOB_FAILED,
+  backup.BackupVaultEvents.RECOVERY_POINT_MODIFIED,
+];
+
+/** Backup job states EventBridge reports that mean no recovery point was made. */
+export const BACKUP_JOB_FAILURE_STATES = ['FAILED', 'ABORTED', 'EXPIRED'] as const;
+
+/** One schedule of the plan (all at minute 0, in the plan's time zone). */
+export interface BackupSchedule {
+  /** Rule name, e.g. `daily`. */
+  readonly name: string;
+  /** The cron fields (EventBridge syntax) of the rule, without minute. */
+  readonly cron: Pick<events.CronOptions, 'hour' | 'day' | 'weekDay' | 'month'>;
+}
+
+/**
+ * Seed 004: daily at 02:00, weekly on Sunday, monthly on the 1st. The weekly and monthly runs
+ * start an hour and two hours after the daily one: AWS Backup runs one job per resource at a time,
+ * so three jobs for the same database at the same minute would fail each other.
+ */
+export const SEED_004_SCHEDULES: readonly BackupSchedule[] = [
+  { name: 'daily', cron: { hour: '2' } },
+  { name: 'weekly', cron: { hour: '3', weekDay: 'SUN' } },
+  { name: 'monthly', cron: { hour: '4', day: '1' } },
+];
+
+export interface BackupPlanProps {
+  /** Environment name, used in the vault and plan names. */
+  readonly envName: string;
+  /** ARNs (or constructs, via `backup.BackupResource`) to back up: the RDS instance, the worker volumes. */
+  readonly resources: readonly backup.BackupResource[];
+  /** Days each recovery point is kept (seed 004: 30). */
+  readonly retentionDays: number;
+  /** IANA time zone of the schedules (seed 004: Asia/Seoul). */
+  readonly timezone: string;
+  /**
+   * Vault lock in compliance mode: recovery points cannot be deleted before `retentionDays`, by
+   * anyone, once the 3-day grace period has passed. @default false
+   */
+  readonly vaultLock?: boolean;
+  /** Where failed backup, copy and restore jobs are reported. @default no notifications */
+  readonly alertTopic?: sns.ITopic;
+  /** Schedules of the plan. @default SEED_004_SCHEDULES */
+  readonly schedules?: readonly BackupSchedule[];
+  /** How long a job may wait to start before it counts as failed. @default 1 hour */
+  readonly startWindow?: Duration;
+  /** How long a started job may run. @default 8 hours */
+  readonly completionWindow?: Duration;
+}
+
+/**
+ * An AWS Backup vault encrypted with a customer-managed key, a plan with the seed 004 schedules,
+ * a selection of the resources, and the failure path: vault notifications to the alert topic plus
+ * an EventBridge pattern (`failureEventPattern`) for rules that want the job-level events.
+ */
+export class BackupPlan extends Construct {
+  public readonly vault: backup.BackupVault;
+  public readonly plan: backup.BackupPlan;
+  public readonly key: kms.Key;
+  /** Matches `Backup Job State Change` events of this vault in a failed, aborted or expired state. */
+  public readonly failureEventPattern: events.EventPattern;
+
+  constructor(scope: Construct, id: string, props: BackupPlanProps) {
+    super(scope, id);
+    if (!Number.isInteger(props.retentionDays) || props.retentionDays < 1) {
+      throw new Error(`BackupPlan retentionDays must be a positive integer, got ${props.retentionDays}`);
+    }
+    if (props.resources.length === 0) {
+      throw new Error('BackupPlan needs at least one resource to back up');
+    }
+    if (!Token.isUnresolved(props.timezone) && !isIanaTimeZone(props.timezone)) {
+      throw new Error(`BackupPlan timezone "${props.timezone}" is not an IANA time zone such as "Asia/Seoul"`);
+    }
+    const schedules = props.schedules ?? SEED_004_SCHEDULES;
+    const names = new Set(schedules.map((s) => s.name));
+    if (schedules.length === 0 || names.size !== schedules.length) {
+      throw new Error(`BackupPlan schedules must be non-empty with unique names, got [${schedules.map((s) => s.name).join(', ')}]`);
+    }
+
+    this.key = new kms.Key(this, 'Key', {
+      description: `${props.envName} AWS Backup vault`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      pendingWindow: Duration.days(30),
+    });
+
+    this.vault = new backup.BackupVault(this, 'Vault', {
+      backupVaultName: `${props.envName}-platform`,
+      encryptionKey: this.key,
+      removalPolicy: RemovalPolicy.RETAIN,
+      notificationTopic: props.alertTopic,
+      notificationEvents: props.alertTopic ? [...BACKUP_FAILURE_EVENTS] : undefined,
+      lockConfiguration: props.vaultLock
+        ? { minRetention: Duration.days(props.retentionDays), changeableFor: Duration.days(3) }
+        : undefined,
+    });
+
+    this.plan = new backup.BackupPlan(this, 'Plan', {
+      backupPlanName: `${props.envName}-platform`,
+      backupVault: this.vault,
+    });
+    const timeZone = TimeZone.of(props.timezone);
+    for (const s of schedules) {
+      this.plan.addRule(
+        new backup.BackupPlanRule({
+          ruleName: s.name,
+          scheduleExpression: events.Schedule.cron({ minute: '0', ...s.cron }),
+          scheduleExpressionTimezone: timeZone,
+          startWindow: props.startWindow ?? Duration.hours(1),
+          completionWindow: props.completionWindow ?? Duration.hours(8),
+          deleteAfter: Duration.days(props.retentionDays),
+          recoveryPointTags: { 'platform:backup-rule': s.name },
+        }),
+      );
+    }
+    this.plan.addSelection('Selection', {
+      backupSelectionName: `${props.envName}-platform`,
+      resources: [...props.resources],
+    });
+
+    this.failureEventPattern = {
+      source: ['aws.backup'],
+      detailType: ['Backup Job State Change'],
+      detail: {
+        state: [...BACKUP_JOB_FAILURE_STATES],
+        backupVaultName: [this.vault.backupVaultName],
+      },
+    };
+  }
+}
+
+function isIanaTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return tz.includes('/') || tz === 'UTC';
+  } catch {
+    return false;
+  }
+}
