@@ -1,0 +1,73 @@
+/**
+ * Lambda entry: SQS batches from the per-severity queues (SNS envelopes inside), or direct
+ * SNS/EventBridge invocations. A thin adapter over `processEvent`: it builds the clients once
+ * per container, gives delivery a deadline inside the function's timeout, and reports the
+ * undelivered SQS items as batchItemFailures so SQS retries them (and, in the end,
+ * dead-letters them). Without SQS it throws, so Lambda's own retries apply.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { PIClient } from '@aws-sdk/client-pi';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Context, SQSBatchResponse } from 'aws-lambda';
+import { settingsFromEnv, type HandlerSettings } from './config';
+import { SlackPoster } from './deliver';
+import { processEvent, type NotifierDeps } from './notify';
+import { redact } from './redact';
+import { secretsManagerResolver } from './webhooks';
+
+const logger = new Logger({ serviceName: 'notifier' });
+
+/** Container-wide state: settings, clients, the webhook cache and the pacing buckets. */
+let state: { settings: HandlerSettings; deps: Omit<NotifierDeps, 'poster'>; poster: SlackPoster } | undefined;
+
+function init(): NonNullable<typeof state> {
+  if (state) return state;
+  const settings = settingsFromEnv(process.env);
+  // Short SDK timeouts: enrichment has a 3 s budget, and a stuck call must not eat the batch.
+  const sdk = { maxAttempts: 2 };
+  const poster = new SlackPoster({
+    intervalMs: settings.intervalMs,
+    burst: settings.burst,
+    onRetry: (info) => logger.warn('slack retry', { ...info, reason: redact(info.reason) }),
+  });
+  state = {
+    settings,
+    poster,
+    deps: {
+      config: settings.notifier,
+      webhook: secretsManagerResolver(new SecretsManagerClient(sdk), settings.webhookSecrets),
+      enrich: settings.enrichBudgetMs > 0 ? { rds: new RDSClient(sdk), pi: new PIClient(sdk), cloudwatch: new CloudWatchClient(sdk) } : undefined,
+      enrichOptions: { budgetMs: settings.enrichBudgetMs },
+      logger,
+    },
+  };
+  return state;
+}
+
+const isSqsBatch = (event: unknown): boolean =>
+  Array.isArray((event as { Records?: unknown[] })?.Records) && ((event as { Records: { eventSource?: string }[] }).Records[0]?.eventSource === 'aws:sqs');
+
+export const handler = async (event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>): Promise<SQSBatchResponse | { delivered: number }> => {
+  if (context?.awsRequestId) logger.appendKeys({ requestId: context.awsRequestId });
+  const s = init();
+  // Stop retrying 5 s before the function would be killed, and hand the rest back to SQS.
+  s.poster.deadline = context ? Date.now() + context.getRemainingTimeInMillis() - 5000 : undefined;
+  const result = await processEvent(event, { ...s.deps, poster: s.poster });
+  const delivered = result.posts.filter((p) => p.outcome.ok).length;
+  if (isSqsBatch(event)) {
+    return { batchItemFailures: result.failedItemIds.map((itemIdentifier) => ({ itemIdentifier })) };
+  }
+  if (result.failedItemIds.length > 0 || result.undeliveredWithoutId > 0) {
+    const errors = result.posts.filter((p) => !p.outcome.ok).map((p) => (p.outcome.ok ? '' : p.outcome.error));
+    throw new Error(redact(`${result.failedItemIds.length + result.undeliveredWithoutId} notification(s) undelivered: ${errors.join('; ')}`));
+  }
+  return { delivered };
+};
+
+/** For tests: forget the container state. */
+export function resetForTests(): void {
+  state = undefined;
+}
+

@@ -1,0 +1,167 @@
+/**
+ * The one code path the Lambda and the CLI share: parse → classify → route to a severity →
+ * enrich (best effort, bounded) → render → plan posts (digests in a storm) → deliver, paced.
+ * Returns which queue items could not be delivered so that SQS retries them.
+ */
+import { classify } from './classify';
+import type { PostOutcome } from './deliver';
+import { enrichItems, rememberAlarmStarts, type EnrichClients, type EnrichOptions } from './enrich';
+import { render } from './format';
+import { parseEvent } from './parse';
+import { planPosts } from './plan';
+import { describeError } from './redact';
+import type { Envelope, Item, Post, Severity, SlackMessage } from './types';
+import { isSeverity } from './types';
+import type { WebhookResolver } from './webhooks';
+
+export interface LoggerLike {
+  debug(message: string, ...extra: Record<string, unknown>[]): void;
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
+}
+
+const silent: LoggerLike = { debug() {}, info() {}, warn() {}, error() {} };
+
+export interface NotifierConfig {
+  /** Environment name shown on messages. */
+  readonly environment?: string;
+  /** Who critical problems @-mention: `none`, `here`, `channel`, or a user-group ID. */
+  readonly criticalMention?: string;
+  /** Every notification gets this severity (the CLI's --severity). */
+  readonly forcedSeverity?: Severity;
+  /** Queue or topic ARN → severity. */
+  readonly severityBySource?: Readonly<Record<string, Severity>>;
+  /** Severity when the source says nothing. @default 'warning' */
+  readonly defaultSeverity?: Severity;
+  /** More than this many notifications per severity in one batch become digests. @default 5 */
+  readonly stormThreshold?: number;
+  /** Lines per digest post. @default 40 */
+  readonly linesPerPost?: number;
+  /** Region for console links when a message does not name one. */
+  readonly defaultRegion?: string;
+}
+
+export interface Poster {
+  post(url: string, message: SlackMessage): Promise<PostOutcome>;
+}
+
+export interface NotifierDeps {
+  readonly config: NotifierConfig;
+  readonly webhook: WebhookResolver;
+  readonly poster: Poster;
+  /** AWS clients for enrichment; omitted = no enrichment. */
+  readonly enrich?: EnrichClients;
+  readonly enrichOptions?: EnrichOptions;
+  readonly logger?: LoggerLike;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+  /** When set, posts are handed here instead of being delivered (the CLI's --dry-run). */
+  readonly dryRun?: (post: Post) => void;
+}
+
+export interface PostResult {
+  readonly post: Post;
+  readonly outcome: PostOutcome;
+}
+
+export interface BatchResult {
+  readonly items: number;
+  readonly posts: readonly PostResult[];
+  /** SQS message IDs whose notification was not delivered. */
+  readonly failedItemIds: readonly string[];
+  /** Undelivered notifications that have no SQS ID (direct SNS or CLI input). */
+  readonly undeliveredWithoutId: number;
+}
+
+/** The severity of an envelope: configured source ARNs first, then the ARN's name, then the default. */
+export function severityOf(env: Envelope, config: NotifierConfig): Severity {
+  if (config.forcedSeverity) return config.forcedSeverity;
+  const map = config.severityBySource ?? {};
+  for (const arn of env.sourceArns) {
+    const s = map[arn];
+    if (isSeverity(s)) return s;
+  }
+  for (const arn of [...env.sourceArns].reverse()) {
+    const name = (arn.split(':').pop() ?? '').toLowerCase();
+    for (const s of ['critical', 'warning', 'info'] as const) if (name.includes(s)) return s;
+  }
+  return config.defaultSeverity ?? 'warning';
+}
+
+export async function processEvent(event: unknown, deps: NotifierDeps): Promise<BatchResult> {
+  const log = deps.logger ?? silent;
+  const now = deps.now ?? (() => new Date());
+  const cfg = deps.config;
+
+  const items: Item[] = parseEvent(event).map((envelope) => ({ envelope, severity: severityOf(envelope, cfg), notification: classify(envelope) }));
+  rememberAlarmStarts(items);
+
+  // Enrich only where a post of its own will carry it: in a storm the digest lines are short.
+  const stormThreshold = cfg.stormThreshold ?? 5;
+  const perSeverity = countBy(items.map((i) => i.severity));
+  const quiet = items.filter((i) => perSeverity[i.severity] <= stormThreshold);
+  if (deps.enrich && quiet.length > 0) {
+    const notes = await enrichItems(quiet, deps.enrich, { now, ...deps.enrichOptions });
+    if (notes.length) log.warn('enrichment incomplete', { notes });
+  }
+
+  const ctx = { environment: cfg.environment, now: now(), defaultRegion: cfg.defaultRegion };
+  const rendered = items.map((i) => render(i, ctx));
+  const posts = planPosts(rendered, { stormThreshold, linesPerPost: cfg.linesPerPost, criticalMention: cfg.criticalMention, environment: cfg.environment });
+  log.info('batch planned', { items: items.length, posts: posts.length, digests: posts.filter((p) => p.digest).length, kinds: countBy(items.map((i) => i.notification.kind)) });
+
+  if (deps.dryRun) {
+    for (const p of posts) deps.dryRun(p);
+    return { items: items.length, posts: posts.map((post) => ({ post, outcome: { ok: true, attempts: 0, status: 0, degraded: false } })), failedItemIds: [], undeliveredWithoutId: 0 };
+  }
+
+  // Resolve each severity's webhook once; a severity whose secret cannot be read fails its posts.
+  const urls = new Map<Severity, { url?: string; error?: string }>();
+  for (const s of new Set(posts.map((p) => p.severity))) {
+    try {
+      urls.set(s, { url: await deps.webhook(s) });
+    } catch (err) {
+      const error = describeError(err);
+      urls.set(s, { error });
+      log.error('webhook unavailable', { severity: s, error });
+    }
+  }
+
+  // One queue per webhook URL (paced by the poster); different webhooks go in parallel.
+  const byUrl = new Map<string, Post[]>();
+  const results: PostResult[] = [];
+  for (const p of posts) {
+    const u = urls.get(p.severity)!;
+    if (!u.url) {
+      results.push({ post: p, outcome: { ok: false, attempts: 0, permanent: false, error: u.error ?? 'no webhook' } });
+      continue;
+    }
+    byUrl.set(u.url, [...(byUrl.get(u.url) ?? []), p]);
+  }
+  await Promise.all(
+    [...byUrl.entries()].map(async ([url, queue]) => {
+      for (const p of queue) {
+        const outcome = await deps.poster.post(url, p.message);
+        results.push({ post: p, outcome });
+        if (outcome.ok) {
+          log.debug('posted', { severity: p.severity, count: p.count, digest: p.digest, attempts: outcome.attempts, degraded: outcome.degraded });
+        } else {
+          log.error('post failed', { severity: p.severity, count: p.count, items: p.itemIds, status: outcome.status, permanent: outcome.permanent, error: outcome.error });
+        }
+      }
+    }),
+  );
+
+  const failed = results.filter((r) => !r.outcome.ok);
+  const failedItemIds = [...new Set(failed.flatMap((r) => r.post.itemIds))];
+  const undeliveredWithoutId = failed.reduce((n, r) => n + (r.post.count - r.post.itemIds.length), 0);
+  log.info('batch done', { items: items.length, posts: results.length, failedPosts: failed.length, failedItems: failedItemIds.length });
+  return { items: items.length, posts: results, failedItemIds, undeliveredWithoutId };
+}
+
+function countBy(values: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of values) out[v] = (out[v] ?? 0) + 1;
+  return out;
+}
