@@ -1,0 +1,201 @@
+/**
+ * The applier: inspect, diff, apply, in one transaction under an advisory lock.
+ *
+ * Round trips: 1) BEGIN + timeouts + advisory lock + inspect; 2) the recorded credentials (only
+ * when the state exists and some role has a credential); 3) every planned statement and COMMIT as
+ * one batch, or ROLLBACK when there is nothing to do. So a no-op re-apply executes no DDL, and the
+ * number of round trips does not grow with the number of services.
+ *
+ * The advisory lock serialises concurrent applies (two deploys, a deploy and the CLI): the second
+ * one inspects only after the first committed, finds nothing left to do, and no "tuple
+ * concurrently updated" can happen between them.
+ */
+import type { ClientBase, QueryResult } from 'pg';
+import templatesSql from '../../sql/roles/templates.sql';
+import { resolveCredentials } from './credentials';
+import type { DesiredState } from './desired';
+import { inspectQuery, type CatalogState, type CredentialRow } from './inspect';
+import { planStatements, summarize, type Statement } from './plan';
+import { parseTemplates } from './sql';
+
+/** Key of the transaction-scoped advisory lock every apply takes. */
+export const ADVISORY_LOCK_KEY = '7268120545120010241';
+
+export interface ApplyOptions {
+  /** `plan` inspects and plans, then rolls back. @default 'apply' */
+  readonly mode?: 'apply' | 'plan';
+  /**
+   * Which statements to run: `main` (everything a CREATEROLE role may do), `privileged`
+   * (extensions and the event trigger: a superuser, or rds_superuser on RDS), or `all`.
+   * @default 'all'
+   */
+  readonly steps?: 'all' | 'main' | 'privileged';
+  /** lock_timeout for the apply, in ms (the advisory lock wait included). @default 30000 */
+  readonly lockTimeoutMs?: number;
+  /** statement_timeout for the apply, in ms. @default 120000 */
+  readonly statementTimeoutMs?: number;
+}
+
+export interface ApplyResult {
+  readonly database: string;
+  readonly user: string;
+  /** The statements of the selected steps: executed (apply) or that would be (plan). */
+  readonly statements: readonly Statement[];
+  /** Statements of the steps that were not selected. */
+  readonly skipped: readonly Statement[];
+  readonly executed: number;
+  readonly changed: boolean;
+  readonly roundTrips: number;
+  /** Statement counts by kind. */
+  readonly summary: Record<string, number>;
+}
+
+/** A failure with a message fit for CloudFormation and a terminal: what failed, and where. */
+export class RoleSchemaError extends Error {
+  constructor(
+    message: string,
+    readonly details: { readonly statement?: string; readonly code?: string } = {},
+  ) {
+    super(message);
+    this.name = 'RoleSchemaError';
+  }
+}
+
+const READ_CREDENTIALS = parseTemplates(templatesSql).get('read_credentials')!;
+
+interface PgError extends Error {
+  code?: string;
+  detail?: string;
+  hint?: string;
+}
+
+function describe(e: unknown): string {
+  const pe = e as PgError;
+  const parts = [pe?.message ?? String(e)];
+  if (pe?.code) parts.push(`(SQLSTATE ${pe.code})`);
+  if (pe?.detail) parts.push(`detail: ${pe.detail}`);
+  if (pe?.hint) parts.push(`hint: ${pe.hint}`);
+  return parts.join(' ');
+}
+
+function lastRows(r: QueryResult | QueryResult[]): QueryResult['rows'] {
+  return (Array.isArray(r) ? r[r.length - 1] : r).rows;
+}
+
+function millis(v: number | undefined, dflt: number): number {
+  const n = v ?? dflt;
+  if (!Number.isInteger(n) || n < 0) throw new Error(`invalid timeout ${v}`);
+  return n;
+}
+
+export async function applyRoleSchema(client: ClientBase, desired: DesiredState, opts: ApplyOptions = {}): Promise<ApplyResult> {
+  const steps = opts.steps ?? 'all';
+  const mode = opts.mode ?? 'apply';
+  let roundTrips = 0;
+  const q = (text: string): Promise<QueryResult | QueryResult[]> => {
+    roundTrips++;
+    return client.query(text) as unknown as Promise<QueryResult | QueryResult[]>;
+  };
+  const begin = [
+    'BEGIN',
+    `SET LOCAL lock_timeout = ${millis(opts.lockTimeoutMs, 30_000)}`,
+    `SET LOCAL statement_timeout = ${millis(opts.statementTimeoutMs, 120_000)}`,
+    `SELECT pg_catalog.pg_advisory_xact_lock(${ADVISORY_LOCK_KEY})`,
+  ].join(';\n');
+
+  let open = false;
+  const rollback = async () => {
+    if (!open) return;
+    open = false;
+    try {
+      await q('ROLLBACK');
+    } catch {
+      /* the connection is gone; nothing to roll back */
+    }
+  };
+
+  try {
+    let state: CatalogState;
+    try {
+      open = true;
+      state = lastRows(await q(`${begin};\n${inspectQuery(desired)}`))[0].state as CatalogState;
+    } catch (e) {
+      const pe = e as PgError;
+      if (pe.code === '55P03') throw new RoleSchemaError(`another role-schema apply held the lock for longer than the lock timeout: ${describe(e)}`, { code: pe.code });
+      if (pe.code === '42703') throw new RoleSchemaError(`inspecting the catalogs failed; the role schema needs PostgreSQL 16 or later: ${describe(e)}`, { code: pe.code });
+      throw new RoleSchemaError(`inspecting the catalogs failed: ${describe(e)}`, { code: pe.code });
+    }
+
+    let recorded: CredentialRow[] = [];
+    if (state.hasCredentials && desired.roles.some((r) => r.auth.kind !== 'none')) {
+      recorded = lastRows(await q(READ_CREDENTIALS)) as CredentialRow[];
+    }
+    const credentials = await resolveCredentials(desired.roles, recorded, new Set(state.roles.map((r) => r.name)));
+    const all = planStatements(state, desired, credentials);
+    const selected = all.filter((st) => steps === 'all' || st.step === steps);
+    const skipped = all.filter((st) => !selected.includes(st));
+
+    if (selected.some((st) => st.step === 'privileged') && !state.privileged) {
+      throw new RoleSchemaError(
+        `role "${state.user}" is neither a superuser nor a member of rds_superuser, so it cannot create ${[
+          ...new Set(selected.filter((st) => st.step === 'privileged').map((st) => (st.kind === 'extension' ? 'extensions' : 'the event trigger'))),
+        ].join(' or ')}: connect as the RDS master user (or a superuser), or skip the privileged step (CLI: --skip-privileged or --skip-event-trigger)`,
+      );
+    }
+    if (steps === 'privileged' && skipped.some((st) => st.kind === 'state')) {
+      throw new RoleSchemaError('the role schema state (platform_roles) is missing or outdated: run the main step before the privileged one');
+    }
+
+    const result = (executed: number): ApplyResult => ({
+      database: state.database,
+      user: state.user,
+      statements: selected,
+      skipped,
+      executed,
+      changed: executed > 0,
+      roundTrips,
+      summary: summarize(selected),
+    });
+
+    if (mode === 'plan' || selected.length === 0) {
+      await rollback();
+      return result(0);
+    }
+
+    try {
+      // COMMIT rides in the same batch; on an error the server skips the rest and the
+      // transaction stays open (aborted) until the ROLLBACK below.
+      await q(`${selected.map((st) => st.sql).join(';\n')};\nCOMMIT`);
+      open = false;
+    } catch (e) {
+      await rollback();
+      throw await diagnose(client, begin, selected, e);
+    }
+    return result(selected.length);
+  } finally {
+    await rollback();
+  }
+}
+
+/**
+ * After a failed batch: replays the statements one by one in a fresh transaction (rolled back) to
+ * name the one that fails, so the error says which statement and why.
+ */
+async function diagnose(client: ClientBase, begin: string, statements: readonly Statement[], original: unknown): Promise<RoleSchemaError> {
+  const pe = original as PgError;
+  try {
+    await client.query(begin);
+    for (const st of statements) {
+      try {
+        await client.query(st.sql);
+      } catch (e) {
+        return new RoleSchemaError(`role-schema statement failed: ${describe(e)}; statement: ${st.display}`, { statement: st.display, code: (e as PgError).code });
+      }
+    }
+  } catch {
+    /* fall through to the original error */
+  } finally {
+    await client.query('ROLLBACK').catch(() => undefined);
+  }
+  return new RoleSchemaError(`applying the role schema failed: ${describe(original)}`, { code: pe?.code });
+}

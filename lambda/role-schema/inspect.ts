@@ -1,0 +1,89 @@
+/** The catalog state the planner compares with the desired state (sql/roles/inspect.sql). */
+import inspectSql from '../../sql/roles/inspect.sql';
+import { ROLE_MARKER, type DesiredState } from './desired';
+import { literal, render } from './sql';
+
+export interface AclEntry {
+  /** Role name, or `PUBLIC`. */
+  readonly grantee: string;
+  /** `SELECT`, `CONNECT`, `USAGE`, … as aclexplode names them. */
+  readonly privilege: string;
+  readonly grantable: boolean;
+}
+
+export interface RoleRow {
+  readonly name: string;
+  readonly login: boolean;
+  readonly superuser: boolean;
+  readonly createdb: boolean;
+  readonly createrole: boolean;
+  readonly replication: boolean;
+  readonly bypassrls: boolean;
+  readonly comment: string | null;
+}
+
+export interface MembershipRow {
+  readonly role: string;
+  readonly member: string;
+  readonly grantor: string;
+  readonly admin: boolean;
+  readonly inherit: boolean;
+  readonly set: boolean;
+}
+
+export interface DefaultAclRow {
+  readonly owner: string;
+  /** NULL for the global (all-schema) defaults. */
+  readonly schema: string | null;
+  /** r tables, S sequences, f functions, T types, n schemas. */
+  readonly objtype: 'r' | 'S' | 'f' | 'T' | 'n';
+  readonly acl: readonly AclEntry[];
+}
+
+export interface ObjectRow {
+  readonly schema: string;
+  readonly name: string;
+  /** pg_class.relkind: r p v m f (table-like) or S (sequence). */
+  readonly kind: string;
+  readonly owner: string;
+  readonly acl: readonly AclEntry[];
+}
+
+export interface CatalogState {
+  readonly user: string;
+  readonly superuser: boolean;
+  /** Superuser, or member of rds_superuser: may create the event trigger and extensions. */
+  readonly privileged: boolean;
+  readonly serverVersion: number;
+  readonly inRecovery: boolean;
+  readonly database: string;
+  readonly databaseAcl: readonly AclEntry[];
+  readonly schemaExists: boolean;
+  readonly schemaAcl: readonly AclEntry[];
+  /** Desired roles that exist, and every other role carrying the managed marker. */
+  readonly roles: readonly RoleRow[];
+  /** Which of rds_iam, pg_monitor, rds_superuser exist. */
+  readonly existingRoles: readonly string[];
+  readonly memberships: readonly MembershipRow[];
+  readonly defaultAcls: readonly DefaultAclRow[];
+  readonly objects: readonly ObjectRow[];
+  readonly extensions: readonly string[];
+  readonly eventTrigger: { readonly enabled: string; readonly function: string } | null;
+  readonly stateVersion: string | null;
+  readonly registryHash: string | null;
+  readonly hasCredentials: boolean;
+}
+
+export interface CredentialRow {
+  readonly role: string;
+  readonly auth: 'password' | 'iam';
+  readonly salt: string | null;
+  readonly iterations: number | null;
+  readonly digest: string | null;
+}
+
+/** The inspect statement for a desired state. */
+export function inspectQuery(desired: DesiredState): string {
+  const input = { roles: desired.roles.map((r) => r.name), schema: desired.appSchema, marker: ROLE_MARKER };
+  return render(inspectSql.trim().replace(/;\s*$/, ''), { input: literal(JSON.stringify(input)) });
+}

@@ -1,0 +1,382 @@
+/**
+ * The planner: compares the catalog state with the desired state and returns the statements that
+ * make them equal, in dependency order. Pure: no I/O. An empty plan means nothing to do, and then
+ * the applier executes no DDL at all.
+ *
+ * What "equal" means, per service `{p}` (own/app/user):
+ * - the three roles exist, LOGIN when they have a credential (password or IAM), with no
+ *   SUPERUSER/CREATEDB/CREATEROLE/REPLICATION/BYPASSRLS, marked by their COMMENT;
+ * - `{p}own` may USAGE+CREATE in the application schema, `{p}app`/`{p}user` USAGE; PUBLIC may not
+ *   CREATE there; every managed role may CONNECT to the database, PUBLIC has nothing on it;
+ * - default privileges FOR ROLE `{p}own` IN SCHEMA app: tables SELECT/INSERT/UPDATE/DELETE to
+ *   `{p}app` and SELECT to `{p}user`; sequences USAGE/SELECT to `{p}app`, SELECT to `{p}user`;
+ * - the same grants on every existing relation `{p}own` owns; no other managed role and not
+ *   PUBLIC has any privilege on it (that is the "no cross-service access" rule);
+ * - managed roles are members of nothing but rds_iam (`auth: iam`) and pg_monitor (monitoring role).
+ * A retired service (its roles still carry the marker, but it left the registry) gets NOLOGIN and
+ * loses every grant, membership and default privilege; its tables stay where they are.
+ */
+import { createHash } from 'node:crypto';
+import stateSql from '../../sql/roles/state.sql';
+import eventTriggerSql from '../../sql/roles/event-trigger.sql';
+import extensionsSql from '../../sql/roles/extensions.sql';
+import templatesSql from '../../sql/roles/templates.sql';
+import { roleNames } from '../../lib/config/service-registry';
+import { MONITORING_ROLE, parseRoleComment, roleComment, type DesiredRole, type DesiredState, type Tier } from './desired';
+import type { AclEntry, CatalogState } from './inspect';
+import * as s from './sql';
+
+export type StatementKind =
+  | 'state'
+  | 'role'
+  | 'password'
+  | 'membership'
+  | 'database'
+  | 'schema'
+  | 'default-privileges'
+  | 'object-grants'
+  | 'registry'
+  | 'extension'
+  | 'event-trigger';
+
+export interface Statement {
+  readonly sql: string;
+  /** The statement as shown to people and logs: password verifiers and digests redacted. */
+  readonly display: string;
+  /** `privileged` statements need a superuser (or rds_superuser): extensions and the event trigger. */
+  readonly step: 'main' | 'privileged';
+  readonly kind: StatementKind;
+}
+
+export type CredentialAction =
+  | { readonly kind: 'keep' }
+  | { readonly kind: 'set'; readonly verifier: string; readonly salt: string; readonly iterations: number; readonly digest: string }
+  /** Record the role as IAM-authenticated; `clearPassword` also removes an existing password. */
+  | { readonly kind: 'iam'; readonly clearPassword: boolean };
+
+export class PlanError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlanError';
+  }
+}
+
+const T = new Map([...s.parseTemplates(templatesSql), ...s.parseTemplates(eventTriggerSql), ...s.parseTemplates(extensionsSql)]);
+
+/** Identifies the version of state.sql; stored as the comment of schema platform_roles. */
+export const STATE_VERSION = `platform-role-schema state ${createHash('sha256').update(stateSql).digest('hex').slice(0, 16)}`;
+export const EVENT_TRIGGER_FUNCTION = 'platform_roles.enforce_prefix()';
+
+const TABLE_PRIVILEGES: Record<'app' | 'user', readonly string[]> = { app: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'], user: ['SELECT'] };
+const SEQUENCE_PRIVILEGES: Record<'app' | 'user', readonly string[]> = { app: ['SELECT', 'USAGE'], user: ['SELECT'] };
+const SCHEMA_PRIVILEGES: Record<Tier, readonly string[]> = { own: ['USAGE', 'CREATE'], app: ['USAGE'], user: ['USAGE'], monitor: [] };
+const DEFAULT_ACL_OBJECTS: Record<string, string> = { r: 'TABLES', S: 'SEQUENCES', f: 'FUNCTIONS', T: 'TYPES', n: 'SCHEMAS' };
+/** Objects per GRANT/REVOKE statement on existing relations. */
+const OBJECTS_PER_STATEMENT = 500;
+
+function tpl(name: string, params: Record<string, s.Sql>, display?: Record<string, s.Sql>): { sql: string; display: string } {
+  const t = T.get(name);
+  if (t === undefined) throw new Error(`unknown SQL template "${name}"`);
+  const sql = s.render(t, params);
+  return { sql, display: display ? s.render(t, { ...params, ...display }) : sql };
+}
+
+const REDACTED = s.literal('<redacted>');
+
+interface AclDiff {
+  /** Grantees to revoke everything from. */
+  readonly revoke: string[];
+  /** Grantee → the full desired privilege list to grant. */
+  readonly grant: Map<string, readonly string[]>;
+}
+
+/**
+ * Compares one ACL with the desired grantee → privileges map, looking only at `relevant`
+ * grantees. A grantee holding anything beyond its desired set (or a grant option) is revoked
+ * from and granted afresh; one missing a privilege is granted its full desired set.
+ */
+function diffAcl(actual: readonly AclEntry[], desired: ReadonlyMap<string, readonly string[]>, relevant: (grantee: string) => boolean): AclDiff {
+  const have = new Map<string, AclEntry[]>();
+  for (const e of actual) {
+    if (!relevant(e.grantee)) continue;
+    have.set(e.grantee, [...(have.get(e.grantee) ?? []), e]);
+  }
+  const out: AclDiff = { revoke: [], grant: new Map() };
+  for (const g of new Set([...have.keys(), ...desired.keys()])) {
+    const want = desired.get(g) ?? [];
+    const entries = have.get(g) ?? [];
+    const extra = entries.some((e) => e.grantable || !want.includes(e.privilege));
+    if (extra) out.revoke.push(g);
+    if (want.length > 0 && (extra || want.some((p) => !entries.some((e) => e.privilege === p)))) out.grant.set(g, want);
+  }
+  out.revoke.sort();
+  return out;
+}
+
+/** Groups grantees by identical privilege lists, for one statement per list. */
+function byPrivileges(grant: ReadonlyMap<string, readonly string[]>): Array<[readonly string[], string[]]> {
+  const groups = new Map<string, [readonly string[], string[]]>();
+  for (const [g, privs] of grant) {
+    const key = privs.join(',');
+    const entry = groups.get(key) ?? [privs, []];
+    entry[1].push(g);
+    groups.set(key, entry);
+  }
+  return [...groups.values()].map(([p, gs]) => [p, gs.sort()] as [readonly string[], string[]]).sort((a, b) => a[0].join().localeCompare(b[0].join()));
+}
+
+interface ManagedRole {
+  readonly name: string;
+  readonly tier: Tier;
+  readonly service?: string;
+  readonly prefix?: string;
+  readonly active: boolean;
+  readonly desired?: DesiredRole;
+}
+
+export function planStatements(state: CatalogState, desired: DesiredState, credentials: ReadonlyMap<string, CredentialAction>): Statement[] {
+  if (state.serverVersion < 160000) {
+    throw new PlanError(`PostgreSQL ${state.serverVersion} is too old: the role schema needs PostgreSQL 16 or later (role membership options)`);
+  }
+  if (state.inRecovery) {
+    throw new PlanError(`database "${state.database}" is a read replica (in recovery): apply the role schema to the primary; roles, grants and the event trigger reach replicas by replication`);
+  }
+
+  const out: Statement[] = [];
+  const add = (kind: StatementKind, r: { sql: string; display: string }, step: 'main' | 'privileged' = 'main') => out.push({ ...r, kind, step });
+
+  // --- who is managed -------------------------------------------------------------------------
+  const actualRoles = new Map(state.roles.map((r) => [r.name, r]));
+  const managed = new Map<string, ManagedRole>();
+  for (const d of desired.roles) {
+    if (d.name === state.user) throw new PlanError(`the applier's own role "${state.user}" cannot also be a managed role`);
+    managed.set(d.name, { name: d.name, tier: d.tier, service: d.service, prefix: d.prefix, active: true, desired: d });
+  }
+  for (const r of state.roles) {
+    if (managed.has(r.name)) continue;
+    const c = parseRoleComment(r.comment);
+    if (c && c.db === state.database) managed.set(r.name, { name: r.name, tier: c.tier, service: c.service, prefix: c.prefix, active: false });
+  }
+  const isManaged = (g: string) => managed.has(g);
+  const active = [...managed.values()].filter((m) => m.active);
+  const retired = [...managed.values()].filter((m) => !m.active).sort((a, b) => a.name.localeCompare(b.name));
+  const ownRoles = [...managed.values()].filter((m) => m.tier === 'own');
+
+  // --- the role schema's own state ----------------------------------------------------------
+  if (state.stateVersion !== STATE_VERSION) {
+    const sql = s.render(stateSql, { version: s.literal(STATE_VERSION) });
+    add('state', { sql, display: `-- sql/roles/state.sql (schema platform_roles: registry, credentials, prefix-enforcement function) as ${STATE_VERSION}\n${sql}` });
+  }
+
+  // --- roles ----------------------------------------------------------------------------------
+  for (const m of active) {
+    const d = m.desired!;
+    const login = d.auth.kind !== 'none';
+    const a = actualRoles.get(m.name);
+    if (!a) {
+      add('role', tpl('create_role', { role: s.ident(m.name), login: s.keywords([login ? 'LOGIN' : 'NOLOGIN']) }));
+    } else {
+      const attrs: string[] = [];
+      if (a.login !== login) attrs.push(login ? 'LOGIN' : 'NOLOGIN');
+      if (a.superuser) attrs.push('NOSUPERUSER');
+      if (a.createdb) attrs.push('NOCREATEDB');
+      if (a.createrole) attrs.push('NOCREATEROLE');
+      if (a.replication) attrs.push('NOREPLICATION');
+      if (a.bypassrls) attrs.push('NOBYPASSRLS');
+      if (attrs.length) add('role', tpl('alter_role', { role: s.ident(m.name), attributes: s.keywords(attrs, ' ') }));
+    }
+    const comment = roleComment(state.database, d);
+    if (a?.comment !== comment) add('role', tpl('comment_role', { role: s.ident(m.name), comment: s.literal(comment) }));
+  }
+  for (const m of retired) {
+    if (actualRoles.get(m.name)?.login) add('role', tpl('alter_role', { role: s.ident(m.name), attributes: s.keywords(['NOLOGIN']) }));
+  }
+
+  // The applier holds every owner role with INHERIT (default privileges, grants on its objects).
+  if (!state.superuser) {
+    for (const m of ownRoles) {
+      const held = state.memberships.some((r) => r.role === m.name && r.member === state.user && r.inherit && r.set);
+      if (!held) add('membership', tpl('grant_role_to_applier', { role: s.ident(m.name) }));
+    }
+  }
+
+  // --- credentials ----------------------------------------------------------------------------
+  const credentialRows: s.Sql[] = [];
+  const credentialDisplay: s.Sql[] = [];
+  for (const m of active) {
+    const action = credentials.get(m.name) ?? { kind: 'keep' };
+    if (action.kind === 'set') {
+      add('password', tpl('set_password', { role: s.ident(m.name), verifier: s.literal(action.verifier) }, { verifier: s.literal('<redacted SCRAM-SHA-256 verifier>') }));
+      credentialRows.push(s.row([s.literal(m.name), s.literal('password'), s.literal(action.salt), s.integer(action.iterations), s.literal(action.digest)]));
+      credentialDisplay.push(s.row([s.literal(m.name), s.literal('password'), REDACTED, s.integer(action.iterations), REDACTED]));
+    } else if (action.kind === 'iam') {
+      if (action.clearPassword) add('password', tpl('clear_password', { role: s.ident(m.name) }));
+      const r = s.row([s.literal(m.name), s.literal('iam'), s.literal(null), s.integer(null), s.literal(null)]);
+      credentialRows.push(r);
+      credentialDisplay.push(r);
+    }
+  }
+
+  // --- memberships ----------------------------------------------------------------------------
+  const wantGroups = (m: ManagedRole): string[] => {
+    if (!m.active) return [];
+    if (m.tier === 'monitor') return ['pg_monitor'];
+    return m.desired!.auth.kind === 'iam' ? ['rds_iam'] : [];
+  };
+  const grantsByGroup = new Map<string, string[]>();
+  const revokes: Array<{ group: string; member: string; grantor: string }> = [];
+  for (const m of [...managed.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    const rows = state.memberships.filter((r) => r.member === m.name);
+    const want = wantGroups(m);
+    for (const g of want) {
+      if (!state.existingRoles.includes(g)) {
+        throw new PlanError(
+          g === 'rds_iam'
+            ? `service "${m.service}" uses auth: iam, but role rds_iam does not exist: IAM database authentication needs RDS (use auth: password elsewhere)`
+            : `role ${g} does not exist`,
+        );
+      }
+      if (!rows.some((r) => r.role === g && r.inherit)) grantsByGroup.set(g, [...(grantsByGroup.get(g) ?? []), m.name]);
+    }
+    for (const r of rows) if (!want.includes(r.role)) revokes.push({ group: r.role, member: m.name, grantor: r.grantor });
+  }
+  for (const r of revokes) add('membership', tpl('revoke_membership', { group: s.ident(r.group), member: s.ident(r.member), grantor: s.ident(r.grantor) }));
+  for (const [g, members] of [...grantsByGroup].sort()) add('membership', tpl('grant_membership', { group: s.ident(g), members: s.idents(members) }));
+
+  // --- database -------------------------------------------------------------------------------
+  const db = s.ident(state.database);
+  {
+    const want = new Map<string, readonly string[]>(active.map((m) => [m.name, ['CONNECT']]));
+    const d = diffAcl(state.databaseAcl, want, (g) => g === 'PUBLIC' || isManaged(g));
+    if (d.revoke.length) add('database', tpl('revoke_database_from', { database: db, grantees: s.grantees(d.revoke) }));
+    for (const [privs, gs] of byPrivileges(d.grant)) add('database', tpl('grant_database', { privileges: s.keywords(privs), database: db, grantees: s.grantees(gs) }));
+  }
+
+  // --- application schema ---------------------------------------------------------------------
+  const schema = s.ident(desired.appSchema);
+  {
+    if (!state.schemaExists) add('schema', tpl('create_schema', { schema }));
+    if (state.schemaAcl.some((e) => e.grantee === 'PUBLIC' && e.privilege === 'CREATE')) {
+      add('schema', tpl('revoke_schema_create_from_public', { schema }));
+    }
+    const want = new Map<string, readonly string[]>();
+    for (const m of active) if (SCHEMA_PRIVILEGES[m.tier].length) want.set(m.name, SCHEMA_PRIVILEGES[m.tier]);
+    const d = diffAcl(state.schemaExists ? state.schemaAcl : [], want, isManaged);
+    if (d.revoke.length) add('schema', tpl('revoke_schema_from', { schema, grantees: s.grantees(d.revoke) }));
+    for (const [privs, gs] of byPrivileges(d.grant)) add('schema', tpl('grant_schema', { privileges: s.keywords(privs), schema, grantees: s.grantees(gs) }));
+  }
+
+  // --- default privileges ---------------------------------------------------------------------
+  const serviceRoles = (m: ManagedRole) => (m.prefix ? roleNames(m.prefix) : undefined);
+  for (const o of ownRoles.sort((a, b) => a.name.localeCompare(b.name))) {
+    const names = serviceRoles(o);
+    const wantFor = (schemaName: string | null, objtype: string): Map<string, readonly string[]> => {
+      if (!o.active || !names || schemaName !== desired.appSchema) return new Map();
+      if (objtype === 'r') return new Map([[names.app, TABLE_PRIVILEGES.app], [names.user, TABLE_PRIVILEGES.user]]);
+      if (objtype === 'S') return new Map([[names.app, SEQUENCE_PRIVILEGES.app], [names.user, SEQUENCE_PRIVILEGES.user]]);
+      return new Map();
+    };
+    const rows = state.defaultAcls.filter((r) => r.owner === o.name);
+    const targets: Array<{ schema: string | null; objtype: string; acl: readonly AclEntry[] }> = rows.map((r) => ({ schema: r.schema, objtype: r.objtype, acl: r.acl }));
+    if (o.active) {
+      for (const t of ['r', 'S']) {
+        if (!rows.some((r) => r.schema === desired.appSchema && r.objtype === t)) targets.push({ schema: desired.appSchema, objtype: t, acl: [] });
+      }
+    }
+    targets.sort((a, b) => `${a.schema}|${a.objtype}`.localeCompare(`${b.schema}|${b.objtype}`));
+    for (const t of targets) {
+      const objects = DEFAULT_ACL_OBJECTS[t.objtype];
+      if (!objects) continue;
+      const relevant = (g: string) => g !== o.name && (isManaged(g) || (g === 'PUBLIC' && (t.objtype === 'r' || t.objtype === 'S')));
+      const d = diffAcl(t.acl, wantFor(t.schema, t.objtype), relevant);
+      for (const g of d.revoke) {
+        add(
+          'default-privileges',
+          t.schema === null
+            ? tpl('revoke_default_privileges_global', { owner: s.ident(o.name), objects: s.keywords([objects]), grantee: s.grantees([g]) })
+            : tpl('revoke_default_privileges_in_schema', { owner: s.ident(o.name), schema: s.ident(t.schema), objects: s.keywords([objects]), grantee: s.grantees([g]) }),
+        );
+      }
+      for (const [g, privs] of [...d.grant].sort()) {
+        add('default-privileges', tpl('grant_default_privileges', { owner: s.ident(o.name), schema: s.ident(t.schema!), privileges: s.keywords(privs), objects: s.keywords([objects]), grantee: s.ident(g) }));
+      }
+    }
+  }
+
+  // --- existing objects -----------------------------------------------------------------------
+  {
+    const revokeGroups = new Map<string, s.Sql[]>();
+    const grantGroups = new Map<string, s.Sql[]>();
+    const objects = [...state.objects].sort((a, b) => `${a.schema}.${a.name}`.localeCompare(`${b.schema}.${b.name}`));
+    for (const obj of objects) {
+      const owner = managed.get(obj.owner);
+      const seq = obj.kind === 'S';
+      const names = owner && owner.tier === 'own' && owner.active ? serviceRoles(owner) : undefined;
+      const privs = seq ? SEQUENCE_PRIVILEGES : TABLE_PRIVILEGES;
+      const want = new Map<string, readonly string[]>(names ? [[names.app, privs.app], [names.user, privs.user]] : []);
+      const d = diffAcl(obj.acl, want, (g) => g !== obj.owner && (g === 'PUBLIC' || isManaged(g)));
+      const name = s.qualified(obj.schema, obj.name);
+      const type = seq ? 'SEQUENCE' : 'TABLE';
+      for (const g of d.revoke) revokeGroups.set(`${type}|${g}`, [...(revokeGroups.get(`${type}|${g}`) ?? []), name]);
+      for (const [g, p] of d.grant) grantGroups.set(`${type}|${g}|${p.join(',')}`, [...(grantGroups.get(`${type}|${g}|${p.join(',')}`) ?? []), name]);
+    }
+    for (const [key, names] of [...revokeGroups].sort(([a], [b]) => a.localeCompare(b))) {
+      const [type, g] = key.split('|');
+      for (let i = 0; i < names.length; i += OBJECTS_PER_STATEMENT) {
+        add('object-grants', tpl('revoke_objects', { objecttype: s.keywords([type]), objects: s.list(names.slice(i, i + OBJECTS_PER_STATEMENT)), grantee: s.grantees([g]) }));
+      }
+    }
+    for (const [key, names] of [...grantGroups].sort(([a], [b]) => a.localeCompare(b))) {
+      const [type, g, p] = key.split('|');
+      for (let i = 0; i < names.length; i += OBJECTS_PER_STATEMENT) {
+        add('object-grants', tpl('grant_objects', { privileges: s.keywords(p.split(',')), objecttype: s.keywords([type]), objects: s.list(names.slice(i, i + OBJECTS_PER_STATEMENT)), grantee: s.ident(g) }));
+      }
+    }
+  }
+
+  // --- the prefix registry the event trigger reads --------------------------------------------
+  {
+    const rows = new Map<string, { owner: string; prefix: string; service: string; active: boolean }>();
+    for (const sv of desired.services) rows.set(sv.prefix, { owner: roleNames(sv.prefix).own, prefix: sv.prefix, service: sv.name, active: true });
+    for (const m of retired) {
+      if (m.tier === 'own' && m.prefix && !rows.has(m.prefix)) rows.set(m.prefix, { owner: m.name, prefix: m.prefix, service: m.service ?? m.name, active: false });
+    }
+    const sorted = [...rows.values()].sort((a, b) => a.owner.localeCompare(b.owner));
+    const hash = `registry ${createHash('sha256').update(JSON.stringify(sorted)).digest('hex').slice(0, 32)}`;
+    if (state.registryHash !== hash) {
+      add(
+        'registry',
+        tpl('write_registry', {
+          rows: s.list(sorted.map((r) => s.row([s.literal(r.owner), s.literal(r.prefix), s.literal(r.service), s.bool(r.active)]))),
+          hash: s.literal(hash),
+        }),
+      );
+    }
+  }
+  if (credentialRows.length) {
+    add('password', tpl('record_credentials', { rows: s.list(credentialRows) }, { rows: s.list(credentialDisplay) }));
+  }
+
+  // --- privileged: extensions and the event trigger -------------------------------------------
+  for (const ext of desired.extensions) {
+    if (!state.extensions.includes(ext)) add('extension', tpl('create_extension', { extension: s.ident(ext) }), 'privileged');
+  }
+  const et = state.eventTrigger;
+  if (desired.eventTrigger === 'present') {
+    if (et && et.function !== EVENT_TRIGGER_FUNCTION) add('event-trigger', tpl('drop_event_trigger', {}), 'privileged');
+    if (!et || et.function !== EVENT_TRIGGER_FUNCTION) add('event-trigger', tpl('create_event_trigger', {}), 'privileged');
+    else if (et.enabled !== 'O' && et.enabled !== 'A') add('event-trigger', tpl('enable_event_trigger', {}), 'privileged');
+  } else if (desired.eventTrigger === 'absent' && et) {
+    add('event-trigger', tpl('drop_event_trigger', {}), 'privileged');
+  }
+  return out;
+}
+
+/** Counts statements by kind, e.g. `{ role: 36, 'object-grants': 4 }`. */
+export function summarize(statements: readonly Statement[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const st of statements) out[st.kind] = (out[st.kind] ?? 0) + 1;
+  return out;
+}
+
+export { MONITORING_ROLE };
