@@ -170,18 +170,20 @@ export const SLACK_MAX_BLOCKS = 50;
 
 /** Joins a title and lines into section text of at most `max` characters, saying what was cut. */
 export function fitLines(title: string, lines: readonly string[], max = SLACK_SECTION_MAX): string {
-  let out = title;
-  for (let i = 0; i < lines.length; i++) {
-    const rest = lines.length - i;
-    const more = `\n…and ${rest} more`;
-    const next = `${out}\n${lines[i]}`;
-    // Keep room for the "…and N more" line unless this is the last line.
-    if (next.length > max || (rest > 1 && next.length + more.length > max)) {
-      return `${out}${more}`.slice(0, max);
-    }
-    out = next;
+  const kept: string[] = [];
+  let len = title.length;
+  for (const line of lines) {
+    if (len + 1 + line.length > max) break;
+    kept.push(line);
+    len += 1 + line.length;
   }
-  return out;
+  if (kept.length === lines.length) return [title, ...kept].join('\n');
+  // Cut: drop kept lines until the "…and N more" note fits too.
+  const note = (cut: number) => `…and ${cut} more`;
+  while (kept.length > 0 && len + 1 + note(lines.length - kept.length).length > max) {
+    len -= 1 + kept.pop()!.length;
+  }
+  return [title, ...kept, note(lines.length - kept.length)].join('\n').slice(0, max);
 }
 
 export interface SlackBlock {
