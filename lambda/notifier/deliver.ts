@@ -108,8 +108,8 @@ export class SlackPoster {
     const b = this.bucket(url);
     const now = this.clock.now();
     if (now < b.blockedUntil) return b.blockedUntil - now;
-    b.tokens = Math.min(this.o.burst, b.tokens + (now - b.last) / this.o.intervalMs);
-    b.last = now;
+    b.tokens = Math.min(this.o.burst, b.tokens + Math.max(0, now - b.last) / this.o.intervalMs);
+    b.last = Math.max(now, b.last);
     if (b.tokens >= 1) {
       b.tokens -= 1;
       return 0;
@@ -169,7 +169,9 @@ export class SlackPoster {
           waitMs = Math.min(after, this.o.maxRetryAfterMs);
           const b = this.bucket(url);
           b.blockedUntil = this.clock.now() + waitMs;
-          b.tokens = 0;
+          // After the block: this retry may go at once, the posts behind it at the sustained rate.
+          b.tokens = 1;
+          b.last = b.blockedUntil;
           waitInPace = true;
           reason = `rate limited (Retry-After ${res.retryAfter ?? 'absent'})`;
         } else if (res.status >= 500) {

@@ -40,9 +40,11 @@ export function describeError(err: unknown): string {
   const parts: string[] = [];
   let e: unknown = err;
   for (let depth = 0; e && depth < 4; depth++) {
-    if (e instanceof Error) {
-      parts.push(`${e.name}: ${e.message}`);
-      e = (e as Error & { cause?: unknown }).cause;
+    // Duck-typed, not `instanceof Error`: errors from another realm (undici, test VMs) count too.
+    if (typeof e === 'object' && e !== null && 'message' in e) {
+      const err = e as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown };
+      parts.push(`${String(err.name ?? 'Error')}: ${String(err.message)}${typeof err.code === 'string' && !String(err.message).includes(err.code) ? ` (${err.code})` : ''}`);
+      e = err.cause;
     } else {
       parts.push(String(e));
       break;
