@@ -7,6 +7,7 @@
  *
  * `--format json` prints exactly one JSON object on stdout: the metric names mapped to numbers
  * (with `--digest`: the digest message the Lambda would publish). Diagnostics go to stderr.
+ * (`npm run` prints its own "> script" banner on stdout; pipe with `npm run -s db-health -- …`.)
  * `--env` picks the service registry, app schema and unused-index floor from lib/config
  * (default prod). TLS: put `sslmode=verify-full&sslrootcert=<pem>` in the URL.
  */
@@ -86,6 +87,10 @@ export function renderTable(metrics: MetricMap): string {
 }
 
 export async function main(argv: readonly string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    out(USAGE);
+    return 0;
+  }
   let args: CliArgs;
   try {
     args = parseCli(argv, process.env);
