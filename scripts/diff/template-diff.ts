@@ -91,7 +91,7 @@ export function diffStack(oldStack: StackArtifact | undefined, newStack: StackAr
   const newTemplate: Template = newStack?.template ?? {};
   const paths = { ...(oldStack?.paths ?? {}), ...(newStack?.paths ?? {}) };
 
-  const normalized = fullDiff(normalizeAssetHashes(oldTemplate, assetHashes), normalizeAssetHashes(newTemplate, assetHashes));
+  const normalized = diffWithDeepReplacement(normalizeAssetHashes(oldTemplate, assetHashes), normalizeAssetHashes(newTemplate, assetHashes));
   const raw = fullDiff(oldTemplate, newTemplate);
 
   const resources: ResourceChange[] = [];
@@ -130,6 +130,83 @@ export function diffStack(oldStack: StackArtifact | undefined, newStack: StackAr
     security: securityChanges(normalized),
     details: resources.length + otherChanges.length > 0 ? renderDetails(normalized, paths) : '',
   };
+}
+
+/**
+ * `fullDiff` propagates a replacement to the resources that reference the replaced one, but only
+ * through a `Ref`/`Fn::GetAtt` that is a whole property value or sits in plain arrays and objects; a
+ * reference nested inside another intrinsic (`Fn::Join`, `Fn::Sub`, `Fn::If`...) is missed. A read
+ * replica's `SourceDBInstanceIdentifier` is such a case: an ARN joined from the primary's `Ref`. This
+ * marks those nested references as replaced too (as `fullDiff` marks the direct ones) and diffs
+ * again, until no new replacement appears.
+ */
+function diffWithDeepReplacement(oldTemplate: Template, newTemplate: Template): TemplateDiff {
+  let current = newTemplate;
+  let diff = fullDiff(oldTemplate, current);
+  const marked = new Set<string>();
+  for (let round = 0; round < 50; round++) {
+    const replaced = new Set<string>();
+    diff.resources.forEachDifference((id, d) => {
+      if (d.changeImpact === ResourceImpact.WILL_REPLACE && !marked.has(id)) replaced.add(id);
+    });
+    if (replaced.size === 0) break;
+    replaced.forEach((id) => marked.add(id));
+    const next = markNestedReferences(current, replaced);
+    if (!next) break;
+    current = next;
+    diff = fullDiff(oldTemplate, current);
+  }
+  return diff;
+}
+
+/** A copy of the template whose resources refer to `ids` as replaced; undefined when none refers to them. */
+function markNestedReferences(template: Template, ids: ReadonlySet<string>): Template | undefined {
+  let changed = false;
+  const subRef = /\$\{([^}.!]+)((?:\.[^}]*)?)\}/g;
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (!v || typeof v !== 'object') return v;
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o);
+    if (keys.length === 1) {
+      const [k] = keys;
+      const x = o[k];
+      if (k === 'Ref' && typeof x === 'string' && ids.has(x)) {
+        changed = true;
+        return { Ref: `${x} (replaced)` };
+      }
+      if (k === 'Fn::GetAtt') {
+        if (Array.isArray(x) && typeof x[0] === 'string' && ids.has(x[0])) {
+          changed = true;
+          return { 'Fn::GetAtt': [`${x[0]}(replaced)`, ...x.slice(1)] };
+        }
+        if (typeof x === 'string' && ids.has(x.split('.')[0])) {
+          changed = true;
+          return { 'Fn::GetAtt': x.replace(/^[^.]+/, (id) => `${id}(replaced)`) };
+        }
+        return v;
+      }
+      if (k === 'Fn::Sub') {
+        const subst = (s: unknown) =>
+          typeof s === 'string'
+            ? s.replace(subRef, (all, id: string, rest: string) => {
+                if (!ids.has(id)) return all;
+                changed = true;
+                return `\${${id}(replaced)${rest}}`;
+              })
+            : s;
+        return { 'Fn::Sub': Array.isArray(x) ? [subst(x[0]), ...x.slice(1).map(walk)] : subst(x) };
+      }
+    }
+    const out: Record<string, unknown> = {};
+    for (const [key, val] of Object.entries(o)) out[key] = walk(val);
+    return out;
+  };
+  const resources: Record<string, TemplateResource> = {};
+  for (const [id, r] of Object.entries(template.Resources ?? {})) {
+    resources[id] = ids.has(id) || r.Properties === undefined ? r : { ...r, Properties: walk(r.Properties) as Record<string, unknown> };
+  }
+  return changed ? { ...template, Resources: resources } : undefined;
 }
 
 const KIND_ORDER: Record<ChangeKind, number> = { destroyed: 0, orphaned: 1, replaced: 2, updated: 3, added: 4, imported: 5 };

@@ -36,6 +36,30 @@ describe('diffStack', () => {
     expect(d.details).toMatch(/DBName \(requires replacement\)/);
   });
 
+  test.each([
+    ['Fn::Join', { 'Fn::Join': ['', ['arn:aws:rds:ap-northeast-2:123456789012:db:', { Ref: 'DatabaseInstance' }]] }],
+    ['Fn::Sub', { 'Fn::Sub': 'arn:aws:rds:${AWS::Region}:${AWS::AccountId}:db:${DatabaseInstance}' }],
+    ['Fn::Sub with variables', { 'Fn::Sub': ['arn:aws:rds:${R}:db:${DatabaseInstance}', { R: { Ref: 'AWS::Region' } }] }],
+    ['Fn::If', { 'Fn::If': ['Cond', { 'Fn::Join': [':', [{ 'Fn::GetAtt': ['DatabaseInstance', 'DbiResourceId'] }]] }, 'x'] }],
+  ])('a replacement propagates through a reference nested in %s (a read replica of a renamed primary)', (_how, source) => {
+    const before = dataResources();
+    before.DatabaseReplica.Properties!.SourceDBInstanceIdentifier = source;
+    const after = clone(before);
+    after.DatabaseInstance.Properties!.DBInstanceIdentifier = 'renamed';
+    const d = diffStack(stack('prod/Data', before), stack('prod/Data', after));
+    expect(byId(d.resources, 'DatabaseInstance')?.kind).toBe('replaced');
+    expect(byId(d.resources, 'DatabaseReplica')).toMatchObject({ kind: 'replaced', replacementCauses: ['SourceDBInstanceIdentifier'], stateful: expect.stringMatching(/read replica/) });
+  });
+
+  test('an unrelated nested reference is left alone', () => {
+    const before = dataResources();
+    before.DatabaseReplica.Properties!.SourceDBInstanceIdentifier = { 'Fn::Join': ['', ['arn:', { Ref: 'Other' }]] };
+    const after = clone(before);
+    after.DatabaseInstance.Properties!.DBInstanceIdentifier = 'renamed';
+    const d = diffStack(stack('prod/Data', before), stack('prod/Data', after));
+    expect(d.resources.map((r) => r.logicalId)).toEqual(['DatabaseInstance']);
+  });
+
   test('a changed alarm threshold is an in-place update of a stateless resource', () => {
     const after = dataResources();
     after.CpuAlarm.Properties!.Threshold = 90;
