@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, TimeZone, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, TimeZone, Token, Validations } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -125,10 +125,22 @@ export class BackupPlan extends Construct {
         }),
       );
     }
-    this.plan.addSelection('Selection', {
+    const selection = this.plan.addSelection('Selection', {
       backupSelectionName: `${props.envName}-platform`,
       resources: [...props.resources],
+      // The same role can then be named in a restore job (docs/workers.md).
+      allowRestores: true,
     });
+    Validations.of(selection).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
+        reason: 'The AWS Backup service role policy AWS maintains for backup jobs across resource types (RDS, EBS with their KMS grants); a hand-written copy would drift as the service changes.',
+      },
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores]',
+        reason: 'The AWS Backup service role policy AWS maintains for restore jobs, so that the runbook can restore with this role instead of creating one during an incident.',
+      },
+    );
 
     this.failureEventPattern = {
       source: ['aws.backup'],

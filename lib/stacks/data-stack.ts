@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
@@ -7,6 +8,8 @@ import type { EnvironmentConfig } from '../config';
 import type { AlertTopicMap } from '../constructs/alert-topics';
 import { Cache } from '../constructs/cache';
 import { Database } from '../constructs/database';
+import { BackupPlan } from '../constructs/backup-plan';
+import { WorkerDataVolumes } from '../constructs/workers/worker-data-volumes';
 
 export interface DataStackProps extends StackProps {
   /** The environment's validated config. */
@@ -31,6 +34,10 @@ export interface DataStackProps extends StackProps {
 export class DataStack extends Stack {
   public readonly database: Database;
   public readonly cache: Cache;
+  /** One standalone /data volume per worker (the Workers stack attaches them). */
+  public readonly workerVolumes: WorkerDataVolumes;
+  /** AWS Backup vault and plan for the database and the worker volumes (seed 004). */
+  public readonly backupPlan: BackupPlan;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, { ...props, terminationProtection: props.config.production });
@@ -76,6 +83,29 @@ export class DataStack extends Stack {
       snapshotRetentionDays: config.cache.snapshotRetentionDays,
       port: config.cache.port,
       logRetention,
+    });
+
+    this.workerVolumes = new WorkerDataVolumes(this, 'WorkerVolumes', {
+      envName: config.name,
+      vpc: props.vpc,
+      count: config.workers.count,
+      sizeGiB: config.workers.dataVolumeGiB,
+      // Prod keeps a deleted volume; elsewhere CloudFormation takes a final snapshot, then deletes.
+      removalPolicy: config.production ? RemovalPolicy.RETAIN : RemovalPolicy.SNAPSHOT,
+      // Lost disk (docs/workers.md): `restoreSnapshotIds: { <worker>: 'snap-…' }` restores a slot.
+    });
+
+    this.backupPlan = new BackupPlan(this, 'Backup', {
+      envName: config.name,
+      resources: [
+        backup.BackupResource.fromRdsDatabaseInstance(this.database.instance),
+        ...this.workerVolumes.volumes.map((v) =>
+          backup.BackupResource.fromArn(this.formatArn({ service: 'ec2', resource: 'volume', resourceName: v.volume.volumeId }))),
+      ],
+      retentionDays: config.backup.retentionDays,
+      timezone: config.backup.timezone,
+      vaultLock: config.backup.vaultLock,
+      alertTopic: props.alertTopics.warning,
     });
   }
 }

@@ -6,6 +6,7 @@ import { AlertingStack } from '../stacks/alerting-stack';
 import { DataStack } from '../stacks/data-stack';
 import { NetworkStack } from '../stacks/network-stack';
 import { ObservabilityStack } from '../stacks/observability-stack';
+import { WorkersStack } from '../stacks/workers-stack';
 
 export interface PlatformStageProps extends StageProps {
   /** The environment's validated config. */
@@ -20,6 +21,7 @@ export class PlatformStage extends Stage {
   public readonly network: NetworkStack;
   public readonly alerting: AlertingStack;
   public readonly data: DataStack;
+  public readonly workers: WorkersStack;
   public readonly observability: ObservabilityStack;
 
   constructor(scope: Construct, id: string, props: PlatformStageProps) {
@@ -40,6 +42,15 @@ export class PlatformStage extends Stage {
       workerSecurityGroup: this.network.workerSecurityGroup,
       dbClientSecurityGroup: this.network.dbClientSecurityGroup,
       secretsManagerEndpoint: this.network.secretsManagerEndpoint,
+      alertTopics: this.alerting.alertTopics,
+    });
+    this.workers = new WorkersStack(this, 'Workers', {
+      config,
+      tags,
+      description: `${config.name}: worker hosts (stateless; their /data volumes live in the Data stack)`,
+      vpc: this.network.vpc,
+      workerSecurityGroup: this.network.workerSecurityGroup,
+      volumes: this.data.workerVolumes.volumes,
       alertTopics: this.alerting.alertTopics,
     });
     this.observability = new ObservabilityStack(this, 'Observability', {
