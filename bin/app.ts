@@ -12,6 +12,7 @@ import { App } from 'aws-cdk-lib';
 import { failOnValidationFindings } from '../lib/stages/validation-gate';
 import { ConfigError, ENVIRONMENTS, loadEnvironment, type EnvironmentConfig } from '../lib/config';
 import { buildPlatform } from '../lib/stages/platform-stage';
+import { GitHubOidcStack } from '../lib/stacks/github-oidc-stack';
 
 const app = new App();
 
@@ -36,6 +37,10 @@ try {
     return loadEnvironment(name, { ...raw, ...(account ? { account } : {}), ...(region ? { region } : {}) });
   });
   buildPlatform(app, configs);
+  // The GitHub OIDC provider and deploy roles (outside the Stages), only when asked for:
+  // `npx cdk deploy GitHubOidc -c githubRepo=owner/name -c environments=dev,staging`.
+  const githubRepo = app.node.tryGetContext('githubRepo') as string | undefined;
+  if (githubRepo) new GitHubOidcStack(app, 'GitHubOidc', { repository: githubRepo, environments: wanted });
 } catch (e) {
   if (e instanceof ConfigError) {
     // A config mistake is the user's to fix: print the message, not a stack trace.
