@@ -6,6 +6,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
 import type { AlertTopicMap } from '../constructs/alert-topics';
+import { CacheAlarms, DatabaseAlarms } from '../constructs/alarms';
 import { Cache } from '../constructs/cache';
 import { Database } from '../constructs/database';
 import { BackupPlan } from '../constructs/backup-plan';
@@ -34,6 +35,10 @@ export interface DataStackProps extends StackProps {
 export class DataStack extends Stack {
   public readonly database: Database;
   public readonly cache: Cache;
+  /** The database's alarm catalogue and RDS event subscriptions. */
+  public readonly databaseAlarms: DatabaseAlarms;
+  /** The cache's alarm catalogue; also sets its NotificationTopicArn. */
+  public readonly cacheAlarms: CacheAlarms;
   /** One standalone /data volume per worker (the Workers stack attaches them). */
   public readonly workerVolumes: WorkerDataVolumes;
   /** AWS Backup vault and plan for the database and the worker volumes (seed 004). */
@@ -83,6 +88,24 @@ export class DataStack extends Stack {
       snapshotRetentionDays: config.cache.snapshotRetentionDays,
       port: config.cache.port,
       logRetention,
+    });
+
+    this.databaseAlarms = new DatabaseAlarms(this, 'DatabaseAlarms', {
+      envName: config.name,
+      instance: this.database.instance,
+      instanceClass: db.instanceClass,
+      allocatedStorageGiB: db.allocatedStorageGiB,
+      replica: this.database.replica,
+      replicaInstanceClass: db.replicaInstanceClass,
+      thresholds: config.alarms,
+      topics: props.alertTopics,
+    });
+    this.cacheAlarms = new CacheAlarms(this, 'CacheAlarms', {
+      envName: config.name,
+      replicationGroup: this.cache.replicationGroup,
+      replicas: config.cache.replicas,
+      thresholds: config.alarms,
+      topics: props.alertTopics,
     });
 
     this.workerVolumes = new WorkerDataVolumes(this, 'WorkerVolumes', {

@@ -5,6 +5,9 @@ import type { EnvironmentConfig } from '../config';
 import type { AlertTopicMap } from '../constructs/alert-topics';
 import type { Cache } from '../constructs/cache';
 import type { Database } from '../constructs/database';
+import { cacheNodeIds, instanceClassSpec, rdsMaxConnections } from '../constructs/alarms';
+import { PlatformDashboard } from '../constructs/dashboard';
+import type { SlackNotifier } from '../constructs/slack-notifier';
 
 export interface ObservabilityStackProps extends StackProps {
   /** The environment's validated config. */
@@ -19,6 +22,8 @@ export interface ObservabilityStackProps extends StackProps {
   readonly cache: Cache;
   /** Alert topics. */
   readonly alertTopics: AlertTopicMap;
+  /** The Slack notifier, for the dashboard's alerting row. @default - no notifier row */
+  readonly notifier?: SlackNotifier;
 }
 
 /**
@@ -26,8 +31,20 @@ export interface ObservabilityStackProps extends StackProps {
  * the constructs that own the resources.
  */
 export class ObservabilityStack extends Stack {
+  /** The environment's CloudWatch dashboard. */
+  public readonly dashboard: PlatformDashboard;
+
   constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
     super(scope, id, props);
-    void props;
+    const spec = instanceClassSpec(props.config.database.instanceClass);
+    this.dashboard = new PlatformDashboard(this, 'Dashboard', {
+      envName: props.config.name,
+      database: props.database.instance,
+      replica: props.database.replica,
+      maxConnections: rdsMaxConnections(spec.memoryGiB),
+      vcpus: spec.vcpus,
+      cacheNodeIds: cacheNodeIds(props.cache.replicationGroup, props.config.cache.replicas),
+      notifier: props.notifier,
+    });
   }
 }

@@ -62,6 +62,7 @@ export class PlatformStage extends Stage {
       database: this.data.database,
       cache: this.data.cache,
       alertTopics: this.alerting.alertTopics,
+      notifier: this.alerting.notifier,
     });
   }
 }

@@ -10,6 +10,9 @@ import { stacksOf } from '../support/assembly';
 
 /** Controls prod knowingly does not satisfy, by cfn-guard rule name, and why that is acceptable. */
 const ACCEPTED: Record<string, string> = {
+  sqs_dlq_check:
+    'CT.SQS.PR.1: every alert queue has a dead-letter queue; the one queue without is that dead-letter queue itself. ' +
+    'Its depth alarms to the critical topic (Slack and email), and a dead-letter queue of a dead-letter queue would only hide messages.',
   cloudwatch_log_group_encrypted_check:
     'CT.CLOUDWATCH.PR.3: CloudWatch Logs already encrypts every log group at rest with service keys. A CMK per log group ' +
     'needs a key policy for logs.<region>.amazonaws.com and is charged per request; our log groups hold query text and ' +
