@@ -80,8 +80,9 @@ export function validateAppSchema(schema: string): string {
  * another database of the same cluster leaves it alone.
  */
 export function roleComment(database: string, role: Pick<DesiredRole, 'tier' | 'service' | 'prefix'>): string {
-  const base = `${ROLE_MARKER} db=${database} tier=${role.tier}`;
-  return role.service ? `${base} service=${role.service} prefix=${role.prefix}` : base;
+  // The monitoring role serves every database of the cluster alike, and is never retired.
+  if (role.tier === 'monitor') return `${ROLE_MARKER} tier=monitor`;
+  return `${ROLE_MARKER} db=${database} tier=${role.tier} service=${role.service} prefix=${role.prefix}`;
 }
 
 /** Reads a managed role's comment back; undefined when it is not one of ours. */

