@@ -1,10 +1,12 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
 import type { AlertTopicMap } from '../constructs/alert-topics';
 import type { Cache } from '../constructs/cache';
 import type { Database } from '../constructs/database';
+import { DbHealth } from '../constructs/db-health';
 import { cacheNodeIds, instanceClassSpec, rdsMaxConnections } from '../constructs/alarms';
 import { PlatformDashboard } from '../constructs/dashboard';
 import type { SlackNotifier } from '../constructs/slack-notifier';
@@ -22,6 +24,11 @@ export interface ObservabilityStackProps extends StackProps {
   readonly cache: Cache;
   /** Alert topics. */
   readonly alertTopics: AlertTopicMap;
+  /**
+   * Secret of the monitoring role (pg_monitor) that the db-health probe logs in as, from the
+   * role-schema construct. @default - the master secret, until the role schema provides one
+   */
+  readonly monitoringSecret?: secretsmanager.ISecret;
   /** The Slack notifier, for the dashboard's alerting row. @default - no notifier row */
   readonly notifier?: SlackNotifier;
 }
@@ -33,6 +40,8 @@ export interface ObservabilityStackProps extends StackProps {
 export class ObservabilityStack extends Stack {
   /** The environment's CloudWatch dashboard. */
   public readonly dashboard: PlatformDashboard;
+  /** The db-health probe, its alarms and the daily digest. */
+  public readonly dbHealth: DbHealth;
 
   constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
     super(scope, id, props);
@@ -46,5 +55,20 @@ export class ObservabilityStack extends Stack {
       cacheNodeIds: cacheNodeIds(props.cache.replicationGroup, props.config.cache.replicas),
       notifier: props.notifier,
     });
+    this.dbHealth = new DbHealth(this, 'DbHealth', {
+      envName: props.config.name,
+      vpc: props.vpc,
+      securityGroup: props.dbClientSecurityGroup,
+      monitoringSecret: props.monitoringSecret ?? props.database.secret,
+      databaseHost: props.database.instance.dbInstanceEndpointAddress,
+      databasePort: props.database.port,
+      databaseName: props.database.databaseName,
+      settings: props.config.dbHealth,
+      appSchema: props.config.roles.appSchema,
+      servicePrefixes: props.config.roles.services.map((s) => s.prefix),
+      connectionsRatio: props.config.alarms.dbConnectionsRatio,
+      alertTopics: props.alertTopics,
+    });
+    this.dashboard.dashboard.addWidgets(...this.dbHealth.widgets());
   }
 }
