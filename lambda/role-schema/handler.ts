@@ -1,0 +1,159 @@
+/**
+ * The role-schema custom resource (custom-resources Provider, onEvent), in the VPC.
+ *
+ * Create/Update: validates the properties (the registry again, with parseServiceRegistry), reads
+ * the master and login secrets, connects as the master user (bounded retries while the database is
+ * not reachable yet), and applies the role schema, privileged step included, in one transaction.
+ * Any failure throws with a one-line reason, which the Provider reports to CloudFormation.
+ * Delete: leaves the database as it is (roles, grants and data stay; dropping them would mean
+ * dropping the services' tables).
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import type { ClientConfig } from 'pg';
+import { applyRoleSchema, type ApplyOptions } from './apply';
+import { connectWithRetry, verifiedTls, type RetryPolicy } from './connect';
+import { parseServiceRegistry } from '../../lib/config/service-registry';
+import { buildDesired, MONITORING_ROLE, type EventTriggerMode } from './desired';
+import { readDbSecrets } from './secrets';
+
+export interface RoleSchemaProperties {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly masterSecretArn: string;
+  readonly appSchema: string;
+  /** The registry as given (validated by buildDesired). */
+  readonly services: unknown;
+  /** Login role → secret ARN, for every role with a password. */
+  readonly loginSecrets: Readonly<Record<string, string>>;
+  readonly eventTrigger: Extract<EventTriggerMode, 'present' | 'absent'>;
+}
+
+function str(p: Record<string, unknown>, key: string): string {
+  const v = p[key];
+  if (typeof v !== 'string' || v.trim() === '') throw new Error(`property ${key} is required (a non-empty string)`);
+  return v;
+}
+
+function json(p: Record<string, unknown>, key: string): unknown {
+  const raw = str(p, key);
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new Error(`property ${key} is not valid JSON`);
+  }
+}
+
+/** Parses the resource properties (CloudFormation passes every scalar as a string). */
+export function parseProperties(p: Record<string, unknown>): RoleSchemaProperties {
+  const port = Number(str(p, 'DatabasePort'));
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`property DatabasePort must be a TCP port (got ${JSON.stringify(p.DatabasePort)})`);
+  const loginSecrets = json(p, 'LoginSecrets');
+  if (typeof loginSecrets !== 'object' || loginSecrets === null || Array.isArray(loginSecrets) || Object.values(loginSecrets).some((v) => typeof v !== 'string')) {
+    throw new Error('property LoginSecrets must be a JSON object of role name → secret ARN');
+  }
+  const eventTrigger = p.EventTrigger ?? 'present';
+  if (eventTrigger !== 'present' && eventTrigger !== 'absent') throw new Error(`property EventTrigger must be "present" or "absent" (got ${JSON.stringify(eventTrigger)})`);
+  return {
+    host: str(p, 'DatabaseHost'),
+    port,
+    database: str(p, 'DatabaseName'),
+    masterSecretArn: str(p, 'MasterSecretArn'),
+    appSchema: str(p, 'AppSchema'),
+    // Rejected here, before any secret is read or the database touched.
+    services: parseServiceRegistry(json(p, 'Services'), 'Services'),
+    loginSecrets: loginSecrets as Record<string, string>,
+    eventTrigger,
+  };
+}
+
+export interface HandlerDeps {
+  readonly secrets: SecretsManagerClient;
+  /** TLS settings for a host. @default verified TLS against the Lambda runtime's CA bundle */
+  readonly ssl?: (host: string) => ClientConfig['ssl'];
+  /** Connection retries. @default up to 3 minutes, never past the function's remaining time less 60 s */
+  readonly retry?: RetryPolicy;
+  /** Apply options; tests select `steps`. @default all steps */
+  readonly apply?: Pick<ApplyOptions, 'lockTimeoutMs' | 'statementTimeoutMs' | 'steps'>;
+  readonly logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
+}
+
+export interface HandlerResponse {
+  readonly PhysicalResourceId: string;
+  readonly Data?: Record<string, string | number>;
+}
+
+export function makeHandler(deps: HandlerDeps) {
+  const logger = deps.logger ?? new Logger({ serviceName: 'role-schema' });
+  return async (event: CloudFormationCustomResourceEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<HandlerResponse> => {
+    if (event.RequestType === 'Delete') {
+      logger.info('Delete: the database is left as it is (roles, grants and data stay)');
+      return { PhysicalResourceId: event.PhysicalResourceId };
+    }
+    const physicalId = event.RequestType === 'Update' ? event.PhysicalResourceId : `role-schema-${String(event.ResourceProperties.DatabaseName ?? 'db')}`;
+    let where = 'the database';
+    try {
+      const props = parseProperties(event.ResourceProperties as Record<string, unknown>);
+      where = `database "${props.database}" at ${props.host}:${props.port}`;
+      const ids = [props.masterSecretArn, ...Object.values(props.loginSecrets)];
+      const secrets = await readDbSecrets(deps.secrets, ids);
+      const passwords = new Map<string, string>();
+      for (const [role, arn] of Object.entries(props.loginSecrets)) {
+        const s = secrets.get(arn)!;
+        if (s.username !== role) throw new Error(`secret ${arn} is for user "${s.username}", expected "${role}"`);
+        passwords.set(role, s.password);
+      }
+      const desired = buildDesired({
+        appSchema: props.appSchema,
+        services: props.services,
+        password: (role) => passwords.get(role),
+        eventTrigger: props.eventTrigger,
+        where: 'Services',
+      });
+      const missing = desired.roles.filter((r) => r.auth.kind === 'none').map((r) => r.name);
+      if (missing.length) throw new Error(`no login secret for ${missing.join(', ')} (every password role, and ${MONITORING_ROLE}, needs one)`);
+
+      const master = secrets.get(props.masterSecretArn)!;
+      const remaining = context ? context.getRemainingTimeInMillis() - 60_000 : Infinity;
+      const retry = deps.retry ?? { budgetMs: Math.max(0, Math.min(180_000, remaining)) };
+      const client = await connectWithRetry(
+        {
+          host: props.host,
+          port: props.port,
+          database: props.database,
+          user: master.username,
+          password: master.password,
+          ssl: (deps.ssl ?? verifiedTls)(props.host),
+          application_name: 'role-schema',
+        },
+        retry,
+        { onRetry: (r) => logger.warn('database not reachable yet; retrying', r) },
+      );
+      try {
+        const result = await applyRoleSchema(client, desired, { steps: 'all', ...deps.apply });
+        logger.info('role schema applied', {
+          requestType: event.RequestType,
+          executed: result.executed,
+          summary: result.summary,
+          roundTrips: result.roundTrips,
+          statements: result.statements.slice(0, 300).map((s) => s.display),
+        });
+        return {
+          PhysicalResourceId: physicalId,
+          Data: { Executed: result.executed, Changed: String(result.changed), Summary: JSON.stringify(result.summary) },
+        };
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    } catch (e) {
+      const message = `Role schema not applied to ${where}: ${(e as Error).message}`;
+      logger.error(message);
+      // CloudFormation shows the reason; keep it short enough for the console.
+      throw new Error(message.length > 1500 ? `${message.slice(0, 1500)}…` : message);
+    }
+  };
+}
+
+export const handler = makeHandler({ secrets: new SecretsManagerClient({}) });
