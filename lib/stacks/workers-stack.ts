@@ -19,6 +19,8 @@ export interface WorkersStackProps extends StackProps {
   readonly alertTopics?: AlertTopicMap;
   /** AMI of the workers. @default latest Amazon Linux 2023 arm64 (public SSM parameter, resolved at deploy) */
   readonly machineImage?: ec2.IMachineImage;
+  /** Per-worker instance generation; bump one to launch a fresh instance (docs/workers.md). @default all 0 */
+  readonly instanceGenerations?: Readonly<Record<number, number>>;
 }
 
 /**
@@ -42,6 +44,7 @@ export class WorkersStack extends Stack {
       volumes: props.volumes,
       instanceType: new ec2.InstanceType(config.workers.instanceType),
       machineImage: props.machineImage,
+      instanceGenerations: props.instanceGenerations,
       snapshots: {
         intervalHours: config.workers.snapshotIntervalHours,
         retained: config.workers.snapshotsRetained,

@@ -10,6 +10,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { MOUNT_SCRIPT_PATH } from '../../lib/constructs/workers/worker-user-data';
 import { buildHarness, configFor, type Harness } from '../constructs/workers/harness';
+import { template, templateJson } from '../support/assembly';
 
 type Json = Record<string, any>;
 
@@ -330,5 +331,73 @@ describe('replacing a worker leaves its volume alone (cloudformation-diff)', () 
     expect(impacts['AWS::EC2::VolumeAttachment']).toEqual([ResourceImpact.WILL_REPLACE]);
     expect(impacts['AWS::EC2::Instance']?.sort()).toEqual([ResourceImpact.WILL_CREATE, ResourceImpact.WILL_DESTROY].sort());
     expect(impacts['AWS::EC2::Volume']).toBeUndefined();
+  });
+});
+
+/** The real app, from the shared credential-free synth (test/support/assembly.ts). */
+describe('in the synthesized app', () => {
+  test.each(['dev', 'staging', 'prod'] as const)('%s: a Workers stack with one instance per volume in the Data stack', (env) => {
+    const config = configFor(env);
+    const data = templateJson(env, 'Data');
+    const workers = templateJson(env, 'Workers');
+    expect(resourcesOf(data, 'AWS::EC2::Volume')).toHaveLength(config.workers.count);
+    expect(resourcesOf(workers, 'AWS::EC2::Instance')).toHaveLength(config.workers.count);
+    expect(resourcesOf(workers, 'AWS::EC2::Volume')).toHaveLength(0);
+  });
+
+  test.each([
+    ['prod', 'Retain'],
+    ['staging', 'Snapshot'],
+    ['dev', 'Snapshot'],
+  ] as const)('%s: the data volumes are never deleted without a copy (%s)', (env, policy) => {
+    for (const [, v] of resourcesOf(templateJson(env, 'Data'), 'AWS::EC2::Volume')) {
+      expect(v.DeletionPolicy).toBe(policy);
+      expect(v.UpdateReplacePolicy).toBe(policy);
+      expect(v.Properties.Encrypted).toBe(true);
+      expect(v.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^WorkerVolumesKey/), 'Arn'] });
+    }
+  });
+
+  test('prod: the backup plan covers the database and every worker volume, daily at 02:00 Asia/Seoul', () => {
+    const t = template('prod', 'Data');
+    const selection = Object.values(t.findResources('AWS::Backup::BackupSelection'))[0].Properties.BackupSelection;
+    const resources = JSON.stringify(selection.Resources);
+    expect(resources).toMatch(/:rds:.*:db:/);
+    expect(resources.match(/:volume\//g)).toHaveLength(configFor('prod').workers.count);
+    t.hasResourceProperties('AWS::Backup::BackupPlan', {
+      BackupPlan: {
+        BackupPlanRule: Match.arrayWith([
+          Match.objectLike({ RuleName: 'daily', ScheduleExpression: 'cron(0 2 * * ? *)', ScheduleExpressionTimezone: 'Asia/Seoul', Lifecycle: { DeleteAfterDays: 30 } }),
+        ]),
+      },
+    });
+    const vault = Object.values(t.findResources('AWS::Backup::BackupVault'))[0].Properties;
+    expect(vault.Notifications.BackupVaultEvents).toContain('BACKUP_JOB_FAILED');
+    expect(JSON.stringify(vault.Notifications.SNSTopicArn)).toMatch(/TopicsWarning/);
+  });
+});
+
+describe('instanceGenerations (lost node)', () => {
+  test('bumping one worker replaces only its instance; roles, alarms and volumes stay', () => {
+    const config = configFor('prod');
+    const before = buildHarness(config).app.synth();
+    const after = buildHarness(config, { workersProps: { instanceGenerations: { 1: 1 } } }).app.synth();
+    const diff = fullDiff(before.getStackByName('Workers').template, after.getStackByName('Workers').template);
+    const added: string[] = [];
+    const removed: string[] = [];
+    diff.resources.forEachDifference((id, c) => {
+      if (c.isAddition) added.push(`${c.resourceType} ${id}`);
+      if (c.isRemoval) removed.push(`${c.resourceType} ${id}`);
+    });
+    // The instance and its instance profile (a child of the instance construct) are new.
+    expect(added.sort()).toEqual([
+      expect.stringMatching(/^AWS::EC2::Instance FleetWorker1Gen1/),
+      expect.stringMatching(/^AWS::IAM::InstanceProfile FleetWorker1Gen1/),
+    ]);
+    expect(removed.sort()).toEqual([
+      expect.stringMatching(/^AWS::EC2::Instance FleetWorker1[0-9A-F]/),
+      expect.stringMatching(/^AWS::IAM::InstanceProfile FleetWorker1Instance/),
+    ]);
+    expect(fullDiff(before.getStackByName('Data').template, after.getStackByName('Data').template).differenceCount).toBe(0);
   });
 });

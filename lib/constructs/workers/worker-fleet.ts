@@ -41,6 +41,12 @@ export interface WorkerFleetProps {
   readonly diskAlarmPercent?: number;
   /** mem_used_percent alarm threshold. @default 85 (seed 004) */
   readonly memoryAlarmPercent?: number;
+  /**
+   * Bump a worker's generation to make CloudFormation launch a fresh instance for it, e.g. after
+   * the old one was terminated outside CloudFormation (docs/workers.md, "Lost node"). Only the
+   * instance's logical ID changes; the volume is not in this stack. @default generation 0 for all
+   */
+  readonly instanceGenerations?: Readonly<Record<number, number>>;
 }
 
 /** One worker host and the things that belong to it. */
@@ -150,7 +156,11 @@ export class WorkerFleet extends Construct {
         },
       );
 
-      const instance = new ec2.Instance(this, `Worker${i}`, {
+      const generation = props.instanceGenerations?.[i] ?? 0;
+      if (!Number.isInteger(generation) || generation < 0) {
+        throw new Error(`WorkerFleet instanceGenerations[${i}] must be a non-negative integer, got ${generation}`);
+      }
+      const instance = new ec2.Instance(this, generation ? `Worker${i}Gen${generation}` : `Worker${i}`, {
         vpc: props.vpc,
         vpcSubnets: { subnets: [subnet] },
         securityGroup: props.securityGroup,
