@@ -10,6 +10,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Client, type ClientConfig } from 'pg';
+import { ASSEMBLY_DIR, templateJson } from '../../support/assembly';
 import { startPostgres, type TestPostgres } from '../../support/postgres';
 import type { HandlerConfig } from '../../../lambda/db-health/connection';
 import { createMetrics } from '../../../lambda/db-health/emf';
@@ -232,4 +233,54 @@ describe('modeOf', () => {
     [null, /expected a scheduled event/],
     [{ Records: [] }, /expected a scheduled event/],
   ])('rejects %j', (event, message) => expect(() => modeOf(event)).toThrow(message));
+});
+
+describe('the deployed bundle', () => {
+  /** The esbuild bundle `cdk synth` made for prod's db-health function (the shared synth). */
+  function bundlePath(): string {
+    const resources = templateJson('prod', 'Observability').Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+    const [fn] = Object.entries(resources).filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('DbHealth'));
+    const hash = String(fn[1].Properties.Code.S3Key).replace(/\.zip$/, '');
+    return path.join(ASSEMBLY_DIR, `asset.${hash}`, 'index.js');
+  }
+
+  test('runs both modes from its environment, as Lambda would: .sql inlined, pg, Powertools and TLS bundled', async () => {
+    const file = bundlePath();
+    expect(fs.existsSync(file)).toBe(true);
+    // The bundle reads the same clients' classes (the SDK is left to the runtime), so mock by class.
+    const sm = mockClient(SecretsManagerClient);
+    sm.on(GetSecretValueCommand).resolves({ SecretString: secretString() });
+    const sns = mockClient(SNSClient);
+    sns.on(PublishCommand).resolves({ MessageId: 'bundle-1' });
+    const env = {
+      AWS_REGION: 'ap-northeast-2',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      ENVIRONMENT_NAME: 'bundle',
+      DB_SECRET_ARN: SECRET_ARN,
+      DB_CA_PATH: path.join(certs, 'ca.crt'),
+      SERVICE_PREFIXES: PREFIXES.join(','),
+      UNUSED_INDEX_MIN_BYTES: String(INDEX_FLOOR),
+      DIGEST_TOPIC_ARN: TOPIC_ARN,
+    };
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const mod = require(file) as { handler: (e: unknown) => Promise<Record<string, any>> };
+      const probe = await captureStdout(() => mod.handler(scheduled));
+      expect(probe.result.metrics).toMatchObject({ unused_indexes: 1, tables_without_service_prefix: 2 });
+      const emf = probe.docs.filter((d) => d._aws);
+      expect(emf).toHaveLength(1);
+      expect(emf[0]).toMatchObject({ Environment: 'bundle', unused_indexes: 1 });
+      const digest = await captureStdout(() => mod.handler({ mode: 'digest' }));
+      expect(digest.result).toMatchObject({ mode: 'digest', messageId: 'bundle-1' });
+      expect(JSON.parse(sns.commandCalls(PublishCommand)[0].args[0].input.Message!).kind).toBe('db-health-digest');
+      expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    } finally {
+      process.env = saved;
+      sm.restore();
+      sns.restore();
+    }
+  });
 });
