@@ -54,9 +54,14 @@ export interface BackupPlanProps {
   readonly alertTopic?: sns.ITopic;
   /** Schedules of the plan. @default SEED_004_SCHEDULES */
   readonly schedules?: readonly BackupSchedule[];
-  /** How long a job may wait to start before it counts as failed. @default 1 hour */
+  /**
+   * How long a job may wait to start before it expires. AWS Backup does not start an RDS backup
+   * during, or in the hour before, the instance's maintenance window, nor while RDS takes its own
+   * automated backup; a long window lets such a job start afterwards instead of expiring.
+   * @default 8 hours
+   */
   readonly startWindow?: Duration;
-  /** How long a started job may run. @default 8 hours */
+  /** How long a started job may run. @default 24 hours */
   readonly completionWindow?: Duration;
 }
 
@@ -118,8 +123,8 @@ export class BackupPlan extends Construct {
           ruleName: s.name,
           scheduleExpression: events.Schedule.cron({ minute: '0', ...s.cron }),
           scheduleExpressionTimezone: timeZone,
-          startWindow: props.startWindow ?? Duration.hours(1),
-          completionWindow: props.completionWindow ?? Duration.hours(8),
+          startWindow: props.startWindow ?? Duration.hours(8),
+          completionWindow: props.completionWindow ?? Duration.hours(24),
           deleteAfter: Duration.days(props.retentionDays),
           recoveryPointTags: { 'platform:backup-rule': s.name },
         }),

@@ -95,3 +95,12 @@ describe('BackupPlan', () => {
     expect(() => build(overrides)).toThrow(message);
   });
 });
+
+test('jobs get a start window long enough to wait out an RDS maintenance or backup window', () => {
+  const { t } = build();
+  const rules = Object.values(t.findResources('AWS::Backup::BackupPlan'))[0].Properties.BackupPlan.BackupPlanRule as Record<string, any>[];
+  for (const r of rules) {
+    expect(r.StartWindowMinutes).toBe(8 * 60);
+    expect(r.CompletionWindowMinutes).toBe(24 * 60);
+  }
+});
