@@ -1,0 +1,84 @@
+/** `npm run roles` (main() called directly) against a real PostgreSQL 16. */
+import { main, passwordFromEnv } from '../../../lambda/role-schema/cli';
+import { startPostgres, type TestPostgres } from '../../support/postgres';
+import { APPLIER, APPLIER_PASSWORD, createDatabase, setupCluster } from './fixtures';
+
+let pg: TestPostgres;
+beforeAll(async () => {
+  pg = await startPostgres();
+  await setupCluster(pg);
+  await createDatabase(pg, 'platform');
+});
+afterAll(async () => pg?.stop());
+
+async function run(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, env, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+const PASSWORD = 'local-dev-Pa55word';
+
+test('plan prints redacted statements and changes nothing; apply applies; a second apply is a no-op', async () => {
+  const url = pg.url({ user: APPLIER, password: APPLIER_PASSWORD, database: 'platform' });
+  const env = { ROLES_DEFAULT_PASSWORD: PASSWORD, ROLES_PASSWORD_GTAPP: 'another-Pa55word' };
+
+  const plan = await run(['plan', '--env', 'dev', '--database-url', url, '--skip-privileged'], env);
+  expect(plan).toMatchObject({ code: 0, err: '' });
+  expect(plan.out).toMatch(/^CREATE ROLE "gtown" WITH LOGIN;$/m);
+  expect(plan.out).toMatch(/^ALTER ROLE "gtapp" PASSWORD '<redacted SCRAM-SHA-256 verifier>';$/m);
+  expect(plan.out).toMatch(/statements would run .*; nothing was changed/);
+  expect(plan.out).toMatch(/skipped 2 privileged statement\(s\) \(--skip-privileged\): extension, event-trigger/);
+  expect(plan.out).not.toContain(PASSWORD);
+  expect(plan.out).not.toContain('SCRAM-SHA-256$');
+  expect((await pg.query("SELECT count(*) AS n FROM pg_roles WHERE rolname = 'gtown'")).rows[0].n).toBe('0');
+
+  const apply = await run(['apply', '--env', 'dev', '--database-url', url, '--skip-privileged'], env);
+  expect(apply.code).toBe(0);
+  expect(apply.out).toMatch(/^roles: applied \d+ statements to platform as applier in one transaction \(state 1, role 74, membership 13, password 38/m);
+  const gtapp = await pg.connect({ user: 'gtapp', password: 'another-Pa55word', database: 'platform' });
+  await gtapp.end();
+
+  const again = await run(['apply', '--env', 'dev', '--database-url', url, '--skip-privileged'], env);
+  expect(again.out).toMatch(/already matches dev's registry \(12 services\); no statement executed/);
+});
+
+test('without passwords the roles are NOLOGIN, and the output says so', async () => {
+  await createDatabase(pg, 'nopw');
+  const r = await run(['plan', '--env', 'dev', '--database-url', pg.url({ database: 'nopw' })]);
+  expect(r.code).toBe(0);
+  expect(r.out).toMatch(/NOLOGIN \(no password given\): gtown, gtapp, gtuser, agown/);
+});
+
+test('privileged statements without the rights fail with a hint', async () => {
+  await createDatabase(pg, 'privcli');
+  const r = await run(['apply', '--env', 'dev', '--database-url', pg.url({ user: APPLIER, password: APPLIER_PASSWORD, database: 'privcli' })]);
+  expect(r.code).toBe(1);
+  expect(r.err).toMatch(/^roles: apply failed: role "applier" is neither a superuser nor a member of rds_superuser.*--skip-privileged/);
+});
+
+test.each([
+  [['frob'], 2, /unknown command "frob"\nusage: npm run roles/],
+  [['plan', '--database-url', 'postgres://x'], 2, /--env is required/],
+  [['plan', '--env', 'dev'], 2, /--database-url is required/],
+  [['plan', '--env', 'dev', '--database-url', 'x', '--bogus'], 2, /unknown option --bogus/],
+  [['plan', '--env', 'qa', '--database-url', 'postgres://u:p@127.0.0.1:1/db'], 1, /unknown environment "qa" \(known: dev, staging, prod\)/],
+])('%j exits %i with a clear message', async (argv, code, message) => {
+  const r = await run(argv);
+  expect(r.code).toBe(code);
+  expect(r.err).toMatch(message);
+});
+
+test('an unreachable database fails with the URL, password hidden', async () => {
+  const r = await run(['plan', '--env', 'dev', '--database-url', 'postgres://someone:s3cret@127.0.0.1:1/platform']);
+  expect(r.code).toBe(1);
+  expect(r.err).toMatch(/cannot connect to postgres:\/\/someone:\*\*\*@127\.0\.0\.1:1\/platform: .*ECONNREFUSED/);
+  expect(r.err).not.toContain('s3cret');
+});
+
+test('passwords come from ROLES_PASSWORD_<ROLE>, then ROLES_DEFAULT_PASSWORD', () => {
+  expect(passwordFromEnv({ ROLES_PASSWORD_GTAPP: 'a', ROLES_DEFAULT_PASSWORD: 'b' }, 'gtapp')).toBe('a');
+  expect(passwordFromEnv({ ROLES_DEFAULT_PASSWORD: 'b' }, 'platform_monitor')).toBe('b');
+  expect(passwordFromEnv({}, 'gtapp')).toBeUndefined();
+});
