@@ -7,9 +7,8 @@
  *   alarm history), for "recovered after 14m".
  * Anything that fails or is late is left out; the message goes out without it.
  */
-import { DescribeAlarmHistoryCommand } from '@aws-sdk/client-cloudwatch';
-import { GetResourceMetricsCommand } from '@aws-sdk/client-pi';
-import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+// The SDK clients are imported lazily (in the functions that use them): most batches hold no RDS
+// alarm and no OK transition, and loading three more clients costs every cold start ~60 ms.
 import { describeError } from './redact';
 import type { AlarmTransition, Enrichment, Item } from './types';
 
@@ -98,6 +97,7 @@ async function enrichRds(a: AlarmTransition, instance: string, clients: EnrichCl
   const notes: string[] = [];
   let out: { -readonly [K in keyof Enrichment]: Enrichment[K] } = {};
   if (!clients.rds) return out;
+  const { DescribeDBInstancesCommand } = await import('@aws-sdk/client-rds');
   const described = await clients.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instance }), { abortSignal: signal });
   const db = described?.DBInstances?.[0];
   if (!db) return { notes: [`no DB instance ${instance}`] };
@@ -109,6 +109,7 @@ async function enrichRds(a: AlarmTransition, instance: string, clients: EnrichCl
     const windowS = Math.max(300, (a.period ?? 60) * Math.max(a.evaluationPeriods ?? 1, 1));
     const start = new Date(end.getTime() - windowS * 1000);
     try {
+      const { GetResourceMetricsCommand } = await import('@aws-sdk/client-pi');
       const res = await clients.pi.send(
         new GetResourceMetricsCommand({
           ServiceType: 'RDS',
@@ -132,6 +133,7 @@ async function alarmStart(a: AlarmTransition, clients: EnrichClients, signal: Ab
   const memo = alarmSinceMemo.get(memoKey(a));
   if (memo && (!a.changedAt || memo <= a.changedAt)) return memo;
   if (!clients.cloudwatch || !a.changedAt) return undefined;
+  const { DescribeAlarmHistoryCommand } = await import('@aws-sdk/client-cloudwatch');
   const res = await clients.cloudwatch.send(
     new DescribeAlarmHistoryCommand({
       AlarmName: a.name,
@@ -159,6 +161,11 @@ async function alarmStart(a: AlarmTransition, clients: EnrichClients, signal: Ab
   return undefined;
 }
 
+/** Whether any item would be enriched (so that the clients need creating at all). */
+export function needsEnrichment(items: readonly Item[]): boolean {
+  return items.some((i) => plan(i) !== undefined);
+}
+
 /** Which items enrichment would touch, and how. */
 function plan(item: Item): 'rds' | 'recovery' | undefined {
   if (item.notification.kind !== 'alarm') return undefined;
@@ -172,13 +179,19 @@ function plan(item: Item): 'rds' | 'recovery' | undefined {
  * Enriches items in place within the budget. Returns notes on what was left out (redacted, for
  * the log). Never throws.
  */
-export async function enrichItems(items: readonly Item[], clients: EnrichClients, options: EnrichOptions = {}): Promise<string[]> {
+export async function enrichItems(items: readonly Item[], clientsOrFactory: EnrichClients | (() => Promise<EnrichClients>), options: EnrichOptions = {}): Promise<string[]> {
   const budget = options.budgetMs ?? 3000;
   const topWaits = options.topWaits ?? 3;
   const now = (options.now ?? (() => new Date()))();
   const notes: string[] = [];
   const work = items.filter((i) => plan(i)).slice(0, options.maxItems ?? 5);
   if (work.length === 0) return notes;
+  let clients: EnrichClients;
+  try {
+    clients = typeof clientsOrFactory === 'function' ? await clientsOrFactory() : clientsOrFactory;
+  } catch (err) {
+    return [`enrichment clients unavailable: ${describeError(err)}`];
+  }
   const controller = new AbortController();
   const tasks = work.map(async (item) => {
     const a = (item.notification as Extract<Item['notification'], { kind: 'alarm' }>).alarm;

@@ -6,13 +6,11 @@
  * dead-letters them). Without SQS it throws, so Lambda's own retries apply.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { PIClient } from '@aws-sdk/client-pi';
-import { RDSClient } from '@aws-sdk/client-rds';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { settingsFromEnv, type HandlerSettings } from './config';
 import { SlackPoster } from './deliver';
+import type { EnrichClients } from './enrich';
 import { processEvent, type NotifierDeps } from './notify';
 import { redact } from './redact';
 import { secretsManagerResolver } from './webhooks';
@@ -38,12 +36,23 @@ function init(): NonNullable<typeof state> {
     deps: {
       config: settings.notifier,
       webhook: secretsManagerResolver(new SecretsManagerClient(sdk), settings.webhookSecrets),
-      enrich: settings.enrichBudgetMs > 0 ? { rds: new RDSClient(sdk), pi: new PIClient(sdk), cloudwatch: new CloudWatchClient(sdk) } : undefined,
+      enrich: settings.enrichBudgetMs > 0 ? lazyEnrichClients(sdk) : undefined,
       enrichOptions: { budgetMs: settings.enrichBudgetMs },
       logger,
     },
   };
   return state;
+}
+
+/** The enrichment clients, loaded and created on the first batch that needs them. */
+function lazyEnrichClients(sdk: { maxAttempts: number }): () => Promise<EnrichClients> {
+  let clients: Promise<EnrichClients> | undefined;
+  return () =>
+    (clients ??= Promise.all([import('@aws-sdk/client-rds'), import('@aws-sdk/client-pi'), import('@aws-sdk/client-cloudwatch')]).then(([r, p, c]) => ({
+      rds: new r.RDSClient(sdk),
+      pi: new p.PIClient(sdk),
+      cloudwatch: new c.CloudWatchClient(sdk),
+    })));
 }
 
 const isSqsBatch = (event: unknown): boolean =>

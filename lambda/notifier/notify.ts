@@ -50,8 +50,8 @@ export interface NotifierDeps {
   readonly config: NotifierConfig;
   readonly webhook: WebhookResolver;
   readonly poster: Poster;
-  /** AWS clients for enrichment; omitted = no enrichment. */
-  readonly enrich?: EnrichClients;
+  /** AWS clients for enrichment, or a factory that creates them on first need; omitted = no enrichment. */
+  readonly enrich?: EnrichClients | (() => Promise<EnrichClients>);
   readonly enrichOptions?: EnrichOptions;
   readonly logger?: LoggerLike;
   /** @default () => new Date() */
