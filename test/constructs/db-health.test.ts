@@ -13,6 +13,8 @@ import { synthResult, template as appTemplate } from '../support/assembly';
 
 const prod = loadEnvironment('prod', ENVIRONMENTS.prod);
 
+type BuildOptions = Omit<Partial<DbHealthProps>, 'settings'> & { settings?: Partial<DbHealthProps['settings']> };
+
 interface Built {
   stack: Stack;
   t: Template;
@@ -21,7 +23,7 @@ interface Built {
 }
 
 /** A fresh stack per test; bundling is skipped (the app-level tests below bundle for real). */
-function build(o: Partial<DbHealthProps> & { settings?: Partial<DbHealthProps['settings']> } = {}): Built {
+function build(o: BuildOptions = {}): Built {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'ap-northeast-2' } });
   const vpc = new ec2.Vpc(stack, 'Vpc', {
@@ -262,7 +264,7 @@ test('widgets() show every contract metric and the alarms', () => {
   expect(body).toContain('total / maxconn');
 });
 
-test.each<[string, Partial<DbHealthProps> & { settings?: Partial<DbHealthProps['settings']> }, RegExp]>([
+test.each<[string, BuildOptions, RegExp]>([
   ['a zero schedule', { settings: { scheduleMinutes: 0 } }, /scheduleMinutes must be an integer from 1 to 60 \(got 0\)/],
   ['a fractional schedule', { settings: { scheduleMinutes: 1.5 } }, /scheduleMinutes.*got 1\.5/],
   ['no prefixes', { servicePrefixes: [] }, /servicePrefixes must name at least one prefix/],
