@@ -5,6 +5,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { AlertTopicMap } from '../alert-topics';
+import { notifyOnAlarmAndOk } from '../alarms/alarm-actions';
 import { SUBNETS } from '../network';
 import { CW_AGENT_NAMESPACE, DISK_METRIC, MEMORY_METRIC } from './cloudwatch-agent-config';
 import { DATA_MOUNTPOINT, WORKER_SLOT_TAG } from './naming';
@@ -246,11 +247,7 @@ export class WorkerFleet extends Construct {
         const route: [cloudwatch.Alarm, keyof AlertTopicMap][] = [
           [systemCheckAlarm, 'critical'], [dataDiskAlarm, 'critical'], [rootDiskAlarm, 'warning'], [memoryAlarm, 'warning'],
         ];
-        for (const [alarm, severity] of route) {
-          const action = new cwActions.SnsAction(topics[severity]);
-          alarm.addAlarmAction(action);
-          alarm.addOkAction(action);
-        }
+        for (const [alarm, severity] of route) notifyOnAlarmAndOk(topics[severity], alarm);
       }
       return { slot: volume.slot, instance, role, systemCheckAlarm, dataDiskAlarm, rootDiskAlarm, memoryAlarm };
     });
