@@ -4,6 +4,7 @@
  * stack's template, the logical-ID-to-construct-path map from the stack metadata, and the asset
  * hashes from the asset manifests (so that asset-only changes can be told apart from real ones).
  */
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -39,8 +40,11 @@ export interface StackArtifact {
 export interface Assembly {
   readonly directory: string;
   readonly stacks: readonly StackArtifact[];
-  /** Hashes of every file and image asset the assembly publishes (stack templates excluded). */
-  readonly assetHashes: ReadonlySet<string>;
+  /**
+   * Every file and image asset the assembly publishes (stack templates excluded): its hash, and a
+   * fingerprint of its content without source maps when the asset is on disk (see {@link fingerprint}).
+   */
+  readonly assets: ReadonlyMap<string, string | undefined>;
 }
 
 /** Thrown for a directory that is not a readable cloud assembly. */
@@ -84,18 +88,18 @@ export function readAssembly(dir: string): Assembly {
     throw new AssemblyError(`${directory} is not a cloud assembly (no manifest.json); synthesize with \`npx cdk synth -o ${dir}\``);
   }
   const stacks: StackArtifact[] = [];
-  const assetHashes = new Set<string>();
-  collect(directory, stacks, assetHashes, 0);
+  const assets = new Map<string, string | undefined>();
+  collect(directory, stacks, assets, 0);
   stacks.sort((a, b) => a.displayName.localeCompare(b.displayName));
   const seen = new Set<string>();
   for (const s of stacks) {
     if (seen.has(s.displayName)) throw new AssemblyError(`two stacks named ${s.displayName} in ${directory}`);
     seen.add(s.displayName);
   }
-  return { directory, stacks, assetHashes };
+  return { directory, stacks, assets };
 }
 
-function collect(dir: string, stacks: StackArtifact[], assetHashes: Set<string>, depth: number): void {
+function collect(dir: string, stacks: StackArtifact[], assets: Map<string, string | undefined>, depth: number): void {
   if (depth > 10) throw new AssemblyError(`nested assemblies deeper than 10 levels under ${dir}`);
   const manifest = readJson<Manifest>(path.join(dir, 'manifest.json'), 'assembly manifest');
   const templateHashes = new Set<string>();
@@ -104,30 +108,54 @@ function collect(dir: string, stacks: StackArtifact[], assetHashes: Set<string>,
     switch (artifact.type) {
       case 'cdk:cloud-assembly': {
         const nested = String(props.directoryName ?? id);
-        collect(path.join(dir, nested), stacks, assetHashes, depth + 1);
+        collect(path.join(dir, nested), stacks, assets, depth + 1);
         break;
       }
       case 'aws:cloudformation:stack':
         stacks.push(readStack(dir, id, artifact));
         break;
       case 'cdk:asset-manifest':
-        readAssetManifest(path.join(dir, String(props.file)), assetHashes, templateHashes);
+        readAssetManifest(path.join(dir, String(props.file)), assets, templateHashes);
         break;
       default:
         break;
     }
   }
   // A stack's own template is published as a file asset too; it never appears inside a template.
-  for (const h of templateHashes) assetHashes.delete(h);
+  for (const h of templateHashes) assets.delete(h);
 }
 
-function readAssetManifest(file: string, hashes: Set<string>, templateHashes: Set<string>): void {
+function readAssetManifest(file: string, assets: Map<string, string | undefined>, templateHashes: Set<string>): void {
   const m = readJson<{ files?: Record<string, { source?: { path?: string } }>; dockerImages?: Record<string, unknown> }>(file, 'asset manifest');
   for (const [hash, entry] of Object.entries(m.files ?? {})) {
-    if (entry.source?.path?.endsWith('.template.json')) templateHashes.add(hash);
-    else hashes.add(hash);
+    const source = entry.source?.path;
+    if (source?.endsWith('.template.json')) templateHashes.add(hash);
+    else if (!assets.has(hash)) assets.set(hash, source ? fingerprint(path.resolve(path.dirname(file), source)) : undefined);
   }
-  for (const hash of Object.keys(m.dockerImages ?? {})) hashes.add(hash);
+  for (const hash of Object.keys(m.dockerImages ?? {})) if (!assets.has(hash)) assets.set(hash, undefined);
+}
+
+/**
+ * A fingerprint of an asset's content, source maps left out; undefined when it is not on disk.
+ *
+ * Two checkouts of the same code in different directories bundle to the same JavaScript but to
+ * different source maps (their `sources` are paths relative to the output), so their asset hashes
+ * differ although nothing a reviewer cares about changed. `--base` always builds the base in
+ * another directory, so every Lambda would look changed. Comparing fingerprints instead of hashes
+ * tells a new bundle from a relocated one.
+ */
+export function fingerprint(assetPath: string): string | undefined {
+  if (!fs.existsSync(assetPath)) return undefined;
+  const h = crypto.createHash('sha256');
+  const walk = (abs: string, rel: string) => {
+    if (fs.statSync(abs).isDirectory()) {
+      for (const e of fs.readdirSync(abs).sort()) walk(path.join(abs, e), rel ? `${rel}/${e}` : e);
+    } else if (!abs.endsWith('.map')) {
+      h.update(rel).update('\0').update(fs.readFileSync(abs)).update('\0');
+    }
+  };
+  walk(assetPath, '');
+  return h.digest('hex').slice(0, 16);
 }
 
 function readStack(dir: string, id: string, artifact: ManifestArtifact): StackArtifact {

@@ -71,11 +71,12 @@ export const stripAnsi = (s: string): string => s.replace(ANSI, '');
 
 /** Diffs every stack present in either assembly, in display-name order. */
 export function diffAssemblies(oldAsm: Assembly, newAsm: Assembly): StackDiff[] {
-  const hashes = new Set([...oldAsm.assetHashes, ...newAsm.assetHashes]);
+  // Old first, then new: a hash in both names the same content.
+  const assets = new Map([...oldAsm.assets, ...newAsm.assets]);
   const oldByName = new Map(oldAsm.stacks.map((s) => [s.displayName, s]));
   const newByName = new Map(newAsm.stacks.map((s) => [s.displayName, s]));
   const names = [...new Set([...oldByName.keys(), ...newByName.keys()])].sort(compareStackNames);
-  return names.map((n) => diffStack(oldByName.get(n), newByName.get(n), hashes));
+  return names.map((n) => diffStack(oldByName.get(n), newByName.get(n), assets));
 }
 
 /** Environment first, then stack, with the top-level (environment-less) stacks last. */
@@ -85,19 +86,21 @@ function compareStackNames(a: string, b: string): number {
 }
 
 /** Diffs one stack; either side may be missing (stack added or removed). */
-export function diffStack(oldStack: StackArtifact | undefined, newStack: StackArtifact | undefined, assetHashes: ReadonlySet<string> = new Set()): StackDiff {
+export function diffStack(oldStack: StackArtifact | undefined, newStack: StackArtifact | undefined, assets: ReadonlyMap<string, string | undefined> = new Map()): StackDiff {
   const any = (newStack ?? oldStack)!;
   const oldTemplate: Template = oldStack?.template ?? {};
   const newTemplate: Template = newStack?.template ?? {};
   const paths = { ...(oldStack?.paths ?? {}), ...(newStack?.paths ?? {}) };
 
-  const normalized = diffWithDeepReplacement(normalizeAssetHashes(oldTemplate, assetHashes), normalizeAssetHashes(newTemplate, assetHashes));
-  const raw = fullDiff(oldTemplate, newTemplate);
+  // Blind to assets: what changed besides bundles. By content: also which bundles really changed
+  // (a bundle built in another directory has a new hash but the same content, and is no change).
+  const normalized = diffWithDeepReplacement(normalizeAssetHashes(oldTemplate, assets, false), normalizeAssetHashes(newTemplate, assets, false));
+  const byContent = fullDiff(normalizeAssetHashes(oldTemplate, assets, true), normalizeAssetHashes(newTemplate, assets, true));
 
   const resources: ResourceChange[] = [];
   const assetOnly: string[] = [];
   const noiseIds = new Set<string>();
-  raw.resources.forEachDifference((logicalId, d) => {
+  byContent.resources.forEachDifference((logicalId, d) => {
     if (!d.isDifferent) return;
     if (isNoise(d)) {
       noiseIds.add(logicalId);
@@ -105,6 +108,9 @@ export function diffStack(oldStack: StackArtifact | undefined, newStack: StackAr
     }
     const n = normalized.resources.has(logicalId) ? normalized.resources.get(logicalId) : undefined;
     if (!n || !n.isDifferent) assetOnly.push(logicalId);
+  });
+  normalized.resources.forEachDifference((_id, d) => {
+    if (d.isDifferent && isNoise(d)) noiseIds.add(_id);
   });
   normalized.resources.forEachDifference((logicalId, d) => {
     if (!d.isDifferent || isNoise(d)) return;

@@ -23,9 +23,24 @@ describe('readAssembly', () => {
     expect(asm.stacks[0].template.Resources?.DatabaseInstance.Type).toBe('AWS::RDS::DBInstance');
   });
 
-  test('asset hashes come from the asset manifests, without the stack templates themselves', () => {
+  test('assets come from the asset manifests, without the stack templates themselves', () => {
     writeAssembly(dir, { 'dev/Data': { Resources: {} } }, { assetHashes: [HASH] });
-    expect([...readAssembly(dir).assetHashes]).toEqual([HASH]);
+    expect([...readAssembly(dir).assets]).toEqual([[HASH, undefined]]);
+  });
+
+  test('an asset on disk gets a content fingerprint that ignores source maps', () => {
+    const [a, b, c] = ['1', '2', '3'].map((x) => x.repeat(64));
+    writeAssembly(dir, { 'dev/Obs': { Resources: {} } }, {
+      assetFiles: {
+        [a]: { 'index.js': 'exports.handler = 1;', 'index.js.map': '{"sources":["../../base/lambda/x.ts"]}' },
+        [b]: { 'index.js': 'exports.handler = 1;', 'index.js.map': '{"sources":["../../../work/main/lambda/x.ts"]}' },
+        [c]: { 'index.js': 'exports.handler = 2;', 'index.js.map': '{"sources":["../../base/lambda/x.ts"]}' },
+      },
+    });
+    const assets = readAssembly(dir).assets;
+    expect(assets.get(a)).toMatch(/^[0-9a-f]{16}$/);
+    expect(assets.get(b)).toBe(assets.get(a));
+    expect(assets.get(c)).not.toBe(assets.get(a));
   });
 
   test('construct paths: aws:cdk:path in the template wins over the metadata file', () => {

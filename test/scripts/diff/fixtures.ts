@@ -14,6 +14,8 @@ export function tempDir(prefix = 'diff-test-'): string {
 export interface FixtureOptions {
   /** Asset hashes to list in each stack's asset manifest. */
   readonly assetHashes?: readonly string[];
+  /** Asset directories to write at the top level (`asset.<hash>/<file>`), by hash. */
+  readonly assetFiles?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** Write logical-ID metadata (construct paths) to an additional metadata file. @default true */
   readonly metadataFile?: boolean;
 }
@@ -36,7 +38,9 @@ export function writeAssembly(dir: string, stacks: Record<string, Template>, opt
     const files: Record<string, unknown> = {
       ['f'.repeat(64)]: { source: { path: `${id}.template.json`, packaging: 'file' }, destinations: {} },
     };
-    for (const h of opts.assetHashes ?? []) files[h] = { source: { path: `asset.${h}`, packaging: 'zip' }, destinations: {} };
+    for (const h of [...(opts.assetHashes ?? []), ...Object.keys(opts.assetFiles ?? {})]) {
+      files[h] = { source: { path: env ? `../asset.${h}` : `asset.${h}`, packaging: 'zip' }, destinations: {} };
+    }
     fs.writeFileSync(path.join(subdir, `${id}.assets.json`), JSON.stringify({ version: '55.0.0', files, dockerImages: {} }));
     const metadata: Record<string, unknown[]> = {};
     for (const logicalId of Object.keys(template.Resources ?? {})) {
@@ -56,6 +60,10 @@ export function writeAssembly(dir: string, stacks: Record<string, Template>, opt
   for (const [env, artifacts] of nested) {
     top[`assembly-${env}`] = { type: 'cdk:cloud-assembly', properties: { directoryName: `assembly-${env}`, displayName: env } };
     fs.writeFileSync(path.join(dir, `assembly-${env}`, 'manifest.json'), JSON.stringify({ version: '55.0.0', artifacts }));
+  }
+  for (const [h, entries] of Object.entries(opts.assetFiles ?? {})) {
+    fs.mkdirSync(path.join(dir, `asset.${h}`), { recursive: true });
+    for (const [name, content] of Object.entries(entries)) fs.writeFileSync(path.join(dir, `asset.${h}`, name), content);
   }
   top.Tree = { type: 'cdk:tree', properties: { file: 'tree.json' } };
   fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ version: '55.0.0', artifacts: top }));

@@ -118,7 +118,7 @@ describe('diffStack', () => {
     });
     const before = { OnlyCode: fn(H1, 256), CodeAndMemory: fn(H1, 256) };
     const after = { OnlyCode: fn(H2, 256), CodeAndMemory: fn(H2, 512) };
-    const d = diffStack(stack('dev/Obs', before), stack('dev/Obs', after), new Set([H1, H2]));
+    const d = diffStack(stack('dev/Obs', before), stack('dev/Obs', after), new Map([[H1, undefined], [H2, undefined]]));
     expect(d.assetOnly).toEqual(['OnlyCode']);
     expect(d.resources.map((r) => r.logicalId)).toEqual(['CodeAndMemory']);
     expect(d.resources[0].changed).toEqual(['MemorySize']);
@@ -129,9 +129,19 @@ describe('diffStack', () => {
   test('asset hashes inside custom-resource properties (not asset-shaped) are suppressed when the manifest lists them', () => {
     const before = { Cr: { Type: 'Custom::X', Properties: { ServiceToken: 't', BundleHash: H1 } } };
     const after = { Cr: { Type: 'Custom::X', Properties: { ServiceToken: 't', BundleHash: H2 } } };
-    expect(diffStack(stack('dev/A', before), stack('dev/A', after), new Set([H1, H2])).assetOnly).toEqual(['Cr']);
+    expect(diffStack(stack('dev/A', before), stack('dev/A', after), new Map([[H1, undefined], [H2, undefined]])).assetOnly).toEqual(['Cr']);
     // Without the manifest the bare hash is a real change.
     expect(diffStack(stack('dev/A', before), stack('dev/A', after)).resources.map((r) => r.logicalId)).toEqual(['Cr']);
+  });
+
+  test('a bundle with a new hash but the same content (built elsewhere) is no change; new content is asset-only', () => {
+    const fn = (hash: string) => ({ F: { Type: 'AWS::Lambda::Function', Properties: { Code: { S3Bucket: 'b', S3Key: `${hash}.zip` } }, Metadata: { 'aws:asset:path': `asset.${hash}` } } });
+    const H3 = 'c'.repeat(64);
+    const assets = new Map<string, string | undefined>([[H1, 'samecontent00001'], [H2, 'samecontent00001'], [H3, 'othercontent0002']]);
+    const moved = diffStack(stack('dev/Obs', fn(H1)), stack('dev/Obs', fn(H2)), assets);
+    expect(moved).toMatchObject({ status: 'unchanged', assetOnly: [], resources: [] });
+    const rebuilt = diffStack(stack('dev/Obs', fn(H1)), stack('dev/Obs', fn(H3)), assets);
+    expect(rebuilt).toMatchObject({ status: 'changed', assetOnly: ['F'], resources: [] });
   });
 
   test('AWS::CDK::Metadata changes are never reported', () => {
@@ -189,7 +199,7 @@ describe('normalizeAssetHashes', () => {
     const sha = 'c'.repeat(64);
     const t = { Resources: { F: { Type: 'X', Properties: { A: `${H1}.zip`, B: `asset.${H2}`, C: H1, D: sha, E: [`s3://b/${sha}.json`] } } } };
     const before = clone(t);
-    const n = normalizeAssetHashes(t, new Set([H1])) as typeof t;
+    const n = normalizeAssetHashes(t, new Map([[H1, undefined]]), false) as typeof t;
     expect(n.Resources.F.Properties).toEqual({
       A: `${ASSET_PLACEHOLDER}.zip`,
       B: `asset.${ASSET_PLACEHOLDER}`,
@@ -198,5 +208,11 @@ describe('normalizeAssetHashes', () => {
       E: [`s3://b/${ASSET_PLACEHOLDER}.json`],
     });
     expect(t).toEqual(before);
+  });
+
+  test('by content: a fingerprinted hash becomes its fingerprint, any other hash stays', () => {
+    const t = { Resources: { F: { Type: 'X', Properties: { A: `${H1}.zip`, B: `asset.${H2}` } } } };
+    const n = normalizeAssetHashes(t, new Map([[H1, 'fp01'], [H2, undefined]]), true) as typeof t;
+    expect(n.Resources.F.Properties).toEqual({ A: '<asset:fp01>.zip', B: `asset.${H2}` });
   });
 });
