@@ -51,6 +51,20 @@ export function rememberAlarmStarts(items: readonly Item[]): void {
   if (alarmSinceMemo.size > 1000) alarmSinceMemo.delete(alarmSinceMemo.keys().next().value as string);
 }
 
+/**
+ * Fills "in ALARM since" for OK transitions from what this container has seen (this batch
+ * included), with no AWS call: used for storm digests, which are not enriched otherwise.
+ */
+export function recallAlarmStarts(items: readonly Item[]): void {
+  for (const it of items) {
+    if (it.notification.kind !== 'alarm' || it.enrichment?.alarmSince) continue;
+    const a = it.notification.alarm;
+    if (a.newState !== 'OK') continue;
+    const since = alarmSinceMemo.get(memoKey(a));
+    if (since && (!a.changedAt || since <= a.changedAt)) it.enrichment = { ...it.enrichment, alarmSince: since };
+  }
+}
+
 /** For tests. */
 export function forgetAlarmStarts(): void {
   alarmSinceMemo.clear();

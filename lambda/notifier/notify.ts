@@ -5,7 +5,7 @@
  */
 import { classify } from './classify';
 import type { PostOutcome } from './deliver';
-import { enrichItems, rememberAlarmStarts, type EnrichClients, type EnrichOptions } from './enrich';
+import { enrichItems, recallAlarmStarts, rememberAlarmStarts, type EnrichClients, type EnrichOptions } from './enrich';
 import { render } from './format';
 import { parseEvent } from './parse';
 import { planPosts } from './plan';
@@ -105,6 +105,9 @@ export async function processEvent(event: unknown, deps: NotifierDeps): Promise<
     const notes = await enrichItems(quiet, deps.enrich, { now, ...deps.enrichOptions });
     if (notes.length) log.warn('enrichment incomplete', { notes });
   }
+
+  // Whatever enrichment did not cover (storms, no clients): recoveries of alarms seen earlier.
+  recallAlarmStarts(items);
 
   const ctx = { environment: cfg.environment, now: now(), defaultRegion: cfg.defaultRegion };
   const rendered = items.map((i) => render(i, ctx));

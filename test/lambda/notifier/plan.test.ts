@@ -1,4 +1,6 @@
 import { classify } from '../../../lambda/notifier/classify';
+import { forgetAlarmStarts } from '../../../lambda/notifier/enrich';
+import { processEvent } from '../../../lambda/notifier/notify';
 import { render } from '../../../lambda/notifier/format';
 import { parseEvent } from '../../../lambda/notifier/parse';
 import { mentionToken, planPosts } from '../../../lambda/notifier/plan';
@@ -62,5 +64,21 @@ describe('planPosts', () => {
     ['<@U123>', undefined],
   ])('mention %s → %s', (config, token) => {
     expect(mentionToken(config)).toBe(token);
+  });
+});
+
+describe('storm digests through processEvent', () => {
+  test('an ALARM and its OK in the same storm: the OK line says how long it lasted', async () => {
+    forgetAlarmStarts();
+    const alarm = (name: string, state: string, at: string) => ({ ...base, AlarmName: name, AlarmArn: `arn:aws:cloudwatch:ap-northeast-2:123456789012:alarm:${name}`, NewStateValue: state, StateChangeTime: at });
+    const events = [
+      ...Array.from({ length: 6 }, (_, i) => alarm(`noise-${i}`, 'ALARM', '2026-11-23T01:00:00.000Z')),
+      alarm('prod-db-connections', 'ALARM', '2026-11-23T01:00:00.000Z'),
+      alarm('prod-db-connections', 'OK', '2026-11-23T01:07:30.000Z'),
+    ];
+    const posts: string[] = [];
+    const result = await processEvent(events, { config: {}, webhook: async () => 'https://example.invalid', poster: { post: async () => ({ ok: true, attempts: 1, status: 200, degraded: false }) }, dryRun: (p) => posts.push(JSON.stringify(p.message)) });
+    expect(result.posts).toHaveLength(1);
+    expect(posts[0]).toContain('recovered after 7m 30s');
   });
 });
