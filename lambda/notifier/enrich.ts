@@ -36,7 +36,7 @@ export interface EnrichOptions {
 
 /** When each alarm (by ARN or name) last went into ALARM, as seen by this container. */
 const alarmSinceMemo = new Map<string, Date>();
-const memoKey = (a: AlarmTransition) => a.arn ?? a.name;
+const memoKey = (a: AlarmTransition) => `${a.arn ?? ''}|${a.name}`;
 
 /** Remembers ALARM transitions so a later OK in this container can say how long it lasted. */
 export function rememberAlarmStarts(items: readonly Item[]): void {
@@ -61,7 +61,7 @@ export function recallAlarmStarts(items: readonly Item[]): void {
     const a = it.notification.alarm;
     if (a.newState !== 'OK') continue;
     const since = alarmSinceMemo.get(memoKey(a));
-    if (since && (!a.changedAt || since <= a.changedAt)) it.enrichment = { ...it.enrichment, alarmSince: since };
+    if (since && (!a.changedAt || since < a.changedAt)) it.enrichment = { ...it.enrichment, alarmSince: since };
   }
 }
 
@@ -145,7 +145,7 @@ async function enrichRds(a: AlarmTransition, instance: string, clients: EnrichCl
 
 async function alarmStart(a: AlarmTransition, clients: EnrichClients, signal: AbortSignal): Promise<Date | undefined> {
   const memo = alarmSinceMemo.get(memoKey(a));
-  if (memo && (!a.changedAt || memo <= a.changedAt)) return memo;
+  if (memo && (!a.changedAt || memo < a.changedAt)) return memo;
   if (!clients.cloudwatch || !a.changedAt) return undefined;
   const { DescribeAlarmHistoryCommand } = await import('@aws-sdk/client-cloudwatch');
   const res = await clients.cloudwatch.send(

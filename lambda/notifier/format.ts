@@ -95,7 +95,7 @@ export function alarmDimensions(a: AlarmTransition): [string, string][] {
 }
 
 function metricTitle(m: AlarmMetric): string {
-  if (m.expression) return m.label ? `${m.label} = ${m.expression}` : m.expression;
+  if (m.expression) return m.label ?? m.expression;
   const name = m.metricName ?? m.label ?? m.id ?? 'metric';
   const stat = m.stat && /^[A-Z]+$/.test(m.stat) ? m.stat[0] + m.stat.slice(1).toLowerCase() : m.stat;
   const bits = [stat, m.period ? formatDuration(m.period * 1000) : undefined].filter(Boolean);
@@ -221,7 +221,7 @@ function renderAlarm(item: Item, a: AlarmTransition, ctx: RenderContext): Render
     ]),
   ];
   if (a.kind === 'math' && a.metrics.length > 1) {
-    blocks.push(section(`*Queries*\n${a.metrics.map((m) => `• \`${escFit(m.id ?? '?', 40)}\` ${escFit(metricTitle(m), 200)}${Object.keys(m.dimensions).length ? ` — ${escFit(Object.entries(m.dimensions).map(([k, v]) => `${k}=${v}`).join(', '), 200)}` : ''}`).join('\n')}`));
+    blocks.push(section(`*Queries*\n${a.metrics.map((m) => `• \`${escFit(m.id ?? '?', 40)}\` ${escFit(m.expression ? `${m.label ? `${m.label}: ` : ''}${m.expression}` : metricTitle(m), 200)}${Object.keys(m.dimensions).length ? ` — ${escFit(Object.entries(m.dimensions).map(([k, v]) => `${k}=${v}`).join(', '), 200)}` : ''}`).join('\n')}`));
   }
   if (a.kind === 'composite') {
     const kids = a.children.map((c) => `• ${stateEmoji(c.state ?? '', false)} ${escFit(c.name, 200)}${c.state ? ` (${esc(c.state)})` : ''}`);

@@ -38,7 +38,7 @@ describe('formatters on the sample events', () => {
     // fixture, kind, what the message must say
     ['cloudwatch-alarm-rds-cpu.sns-lambda.json', 'alarm', ['ALARM: prod-db-cpu', 'CPUUtilization (Average, 1m) 92.4%, 88.5%, 85% ≥ 80%', '`DBInstanceIdentifier=prod-db`', 'Environment*\\nprod', '#E01E5A', '📖 Runbook', 'alarmsV2:alarm/prod-db-cpu', '동시 작업(영상 인코딩 + AI 워커)을 확인하세요']],
     ['cloudwatch-alarm-rds-cpu-ok.sqs.json', 'alarm', ['Recovered: prod-db-cpu', '#2EB67D', 'Recovered from ALARM']],
-    ['cloudwatch-alarm-metric-math.sns-envelope.json', 'alarm', ['metric-math alarm', 'Connections (% of max_connections) = 100 * m1 / 853', '87.46, 83.12 &gt; 80', 'DatabaseConnections (Maximum, 1m)', '`DBInstanceIdentifier=prod-db`']],
+    ['cloudwatch-alarm-metric-math.sns-envelope.json', 'alarm', ['metric-math alarm', 'Connections (% of max_connections) 87.46, 83.12 &gt; 80', '`e1` Connections (% of max_connections): 100 * m1 / 853', 'DatabaseConnections (Maximum, 1m)', '`DBInstanceIdentifier=prod-db`']],
     ['cloudwatch-alarm-anomaly-band.sns-envelope.json', 'alarm', ['anomaly-detection alarm', 'ReadIOPS (Average, 5m) 4,211 outside the band [812.3 – 2,651]']],
     ['cloudwatch-alarm-composite.sqs.json', 'alarm', ['composite alarm', 'ALARM(\\"prod-db-cpu\\") AND ALARM(\\"prod-db-load\\")', 'Triggered by', 'prod-db-load (ALARM)', 'db-overload.md|📖 Runbook']],
     ['cloudwatch-alarm-state-change.eventbridge.json', 'alarm', ['Recovered: prod-cache-memory', 'Recovered after *24m 8s*', '`ReplicationGroupId=prod-cache`']],
