@@ -1,7 +1,7 @@
 /**
  * Notifier benchmarks (real time, no fakes):
  *
- *   npx tsx bench/notifier.ts [bundle|load|storm|all] [--runs 10] [--transitions 100]
+ *   npx tsx bench/notifier.ts [bundle|load|storm|all] [--runs 10] [--transitions 100] [--undigested]
  *
  * - bundle: esbuild the handler the way PlatformFunction does (minified, node24, cjs, sourcemap,
  *   `@aws-sdk/*` external because the Node.js 24 runtime ships SDK v3) and, for comparison, with
@@ -12,7 +12,8 @@
  * - storm: N alarm transitions (2/3 ALARM, 1/3 OK) delivered as one SQS batch through the real
  *   code path and the real SlackPoster to a stand-in webhook on 127.0.0.1 that allows a burst of
  *   5 and then 1 message per second (429 + Retry-After beyond that). Posts, 429s, wall time, and
- *   whether every alarm was named.
+ *   whether every alarm was named. `--undigested` repeats it with digests off, for contrast
+ *   (one post per transition; takes about a second and a half per transition).
  *
  * Prints one JSON object.
  */
@@ -20,6 +21,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { build } from 'esbuild';
@@ -138,11 +140,11 @@ function stormEvent(n: number) {
   };
 }
 
-async function storm(n: number) {
+async function storm(n: number, stormThreshold?: number) {
   const server = await standIn();
   const event = stormEvent(n);
   const started = Date.now();
-  const result = await processEvent(event, { config: { environment: 'prod', criticalMention: 'here' }, webhook: staticResolver(server.url), poster: new SlackPoster() });
+  const result = await processEvent(event, { config: { environment: 'prod', criticalMention: 'here', stormThreshold }, webhook: staticResolver(server.url), poster: new SlackPoster() });
   const wallMs = Date.now() - started;
   await server.close();
   const named = new Set(server.log.flatMap((l) => l.names));
@@ -159,7 +161,7 @@ async function storm(n: number) {
 }
 
 async function main() {
-  const report: Record<string, unknown> = { node: process.version, when: new Date().toISOString() };
+  const report: Record<string, unknown> = { node: process.version, when: new Date().toISOString(), loadAverage1m: +os.loadavg()[0].toFixed(2), cpus: os.cpus().length };
   if (what === 'bundle' || what === 'load' || what === 'all') {
     const ext = await bundle(true);
     const full = await bundle(false);
@@ -171,6 +173,8 @@ async function main() {
     if (what !== 'bundle') report.moduleLoad = await measureLoad({ 'handler (SDK external)': ext.file, 'handler (SDK bundled)': full.file });
   }
   if (what === 'storm' || what === 'all') report.storm = await storm(TRANSITIONS);
+  // For contrast, one post per transition (digests off): what a per-alarm notifier must do.
+  if (args.includes('--undigested')) report.stormUndigested = await storm(TRANSITIONS, 100_000);
   process.stdout.write(JSON.stringify(report, null, 2) + '\n');
 }
 
