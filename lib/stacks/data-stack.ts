@@ -10,6 +10,7 @@ import { CacheAlarms, DatabaseAlarms } from '../constructs/alarms';
 import { Cache } from '../constructs/cache';
 import { Database } from '../constructs/database';
 import { BackupPlan } from '../constructs/backup-plan';
+import { RoleSchema } from '../constructs/role-schema';
 import { WorkerDataVolumes } from '../constructs/workers/worker-data-volumes';
 
 export interface DataStackProps extends StackProps {
@@ -43,6 +44,8 @@ export class DataStack extends Stack {
   public readonly workerVolumes: WorkerDataVolumes;
   /** AWS Backup vault and plan for the database and the worker volumes (seed 004). */
   public readonly backupPlan: BackupPlan;
+  /** The three-tier role schema (custom resource), login secrets, and the monitoring role's secret. */
+  public readonly roleSchema: RoleSchema;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, { ...props, terminationProtection: props.config.production });
@@ -129,6 +132,20 @@ export class DataStack extends Stack {
       timezone: config.backup.timezone,
       vaultLock: config.backup.vaultLock,
       alertTopic: props.alertTopics.warning,
+    });
+
+    this.roleSchema = new RoleSchema(this, 'RoleSchema', {
+      vpc: props.vpc,
+      dbClientSecurityGroup: props.dbClientSecurityGroup,
+      instance: this.database.instance,
+      masterSecret: this.database.secret,
+      port: this.database.port,
+      databaseName: db.databaseName,
+      environmentName: config.name,
+      roles: config.roles,
+      rotationInterval: Duration.days(db.secretRotationDays),
+      encryptionKey: this.database.key,
+      logRetention,
     });
   }
 }
