@@ -162,9 +162,11 @@ export class Database extends Construct {
       cloudwatchLogsExports: ['postgresql', 'upgrade'],
       parameterGroup: this.parameterGroup,
       backupRetention: props.backupRetention,
-      // 02:00–02:30 KST, matching seed 004's daily backup time; maintenance after it on Monday.
-      preferredBackupWindow: '17:00-17:30',
-      preferredMaintenanceWindow: 'Sun:18:00-Sun:19:00',
+      // RDS's own snapshot at 00:00–00:30 KST, clear of AWS Backup's 02:00/03:00/04:00 KST jobs
+      // (seed 004's schedule), which would otherwise collide with it; maintenance Monday 06:00 KST,
+      // after those jobs, because AWS Backup will not start an RDS job in the hour before maintenance.
+      preferredBackupWindow: '15:00-15:30',
+      preferredMaintenanceWindow: 'Sun:21:00-Sun:22:00',
       copyTagsToSnapshot: true,
       deleteAutomatedBackups: false,
       deletionProtection: props.deletionProtection,

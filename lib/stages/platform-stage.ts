@@ -1,4 +1,4 @@
-import { App, Stage, Validations, type StageProps } from 'aws-cdk-lib';
+import { App, Aspects, Stage, Validations, type StageProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
@@ -7,6 +7,7 @@ import { DataStack } from '../stacks/data-stack';
 import { NetworkStack } from '../stacks/network-stack';
 import { ObservabilityStack } from '../stacks/observability-stack';
 import { WorkersStack } from '../stacks/workers-stack';
+import { LogRetentionFloor } from './log-retention-floor';
 
 export interface PlatformStageProps extends StageProps {
   /** The environment's validated config. */
@@ -31,6 +32,7 @@ export class PlatformStage extends Stage {
       env: config.account ? { account: config.account, region: config.region } : undefined,
     });
     const tags = { Environment: config.name, ManagedBy: 'platform-infra' };
+    if (config.production) Aspects.of(this).add(new LogRetentionFloor(365));
 
     this.network = new NetworkStack(this, 'Network', { config, tags, description: `${config.name}: VPC, endpoints, flow logs` });
     this.alerting = new AlertingStack(this, 'Alerting', { config, tags, description: `${config.name}: alert topics and the Slack notifier` });
