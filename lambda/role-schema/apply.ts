@@ -127,11 +127,13 @@ export async function applyRoleSchema(client: ClientBase, desired: DesiredState,
     }
 
     let recorded: CredentialRow[] = [];
-    if (state.hasCredentials && desired.roles.some((r) => r.auth.kind !== 'none')) {
+    // The privileged step alone does not touch credentials: no need to read or verify them.
+    const forCredentials = steps === 'privileged' ? { ...desired, roles: desired.roles.map((r) => ({ ...r, auth: { kind: 'none' as const } })) } : desired;
+    if (state.hasCredentials && forCredentials.roles.some((r) => r.auth.kind !== 'none')) {
       recorded = lastRows(await q(READ_CREDENTIALS)) as CredentialRow[];
     }
-    const credentials = await resolveCredentials(desired.roles, recorded, new Set(state.roles.map((r) => r.name)));
-    const all = planStatements(state, desired, credentials);
+    const credentials = await resolveCredentials(forCredentials.roles, recorded, new Set(state.roles.map((r) => r.name)));
+    const all = planStatements(state, forCredentials, credentials);
     const selected = all.filter((st) => steps === 'all' || st.step === steps);
     const skipped = all.filter((st) => !selected.includes(st));
 

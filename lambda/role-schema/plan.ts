@@ -82,6 +82,7 @@ function tpl(name: string, params: Record<string, s.Sql>, display?: Record<strin
 }
 
 const REDACTED = s.literal('<redacted>');
+const REDACTED_VERIFIER = s.literal('<redacted SCRAM-SHA-256 verifier>');
 
 interface AclDiff {
   /** Grantees to revoke everything from. */
@@ -169,11 +170,24 @@ export function planStatements(state: CatalogState, desired: DesiredState, crede
   }
 
   // --- roles ----------------------------------------------------------------------------------
+  const credentialRows: s.Sql[] = [];
+  const credentialDisplay: s.Sql[] = [];
+  const recordPassword = (role: string, a: Extract<CredentialAction, { kind: 'set' }>) => {
+    credentialRows.push(s.row([s.literal(role), s.literal('password'), s.literal(a.salt), s.integer(a.iterations), s.literal(a.digest)]));
+    credentialDisplay.push(s.row([s.literal(role), s.literal('password'), REDACTED, s.integer(a.iterations), REDACTED]));
+  };
+  const passwordSetAtCreation = new Set<string>();
   for (const m of active) {
     const d = m.desired!;
     const login = d.auth.kind !== 'none';
     const a = actualRoles.get(m.name);
-    if (!a) {
+    const cred = credentials.get(m.name);
+    if (!a && cred?.kind === 'set') {
+      // A new login role gets its verifier in the same statement.
+      add('role', tpl('create_role_with_password', { role: s.ident(m.name), verifier: s.literal(cred.verifier) }, { verifier: REDACTED_VERIFIER }));
+      recordPassword(m.name, cred);
+      passwordSetAtCreation.add(m.name);
+    } else if (!a) {
       add('role', tpl('create_role', { role: s.ident(m.name), login: s.keywords([login ? 'LOGIN' : 'NOLOGIN']) }));
     } else {
       const attrs: string[] = [];
@@ -194,21 +208,19 @@ export function planStatements(state: CatalogState, desired: DesiredState, crede
 
   // The applier holds every owner role with INHERIT (default privileges, grants on its objects).
   if (!state.superuser) {
-    for (const m of ownRoles) {
-      const held = state.memberships.some((r) => r.role === m.name && r.member === state.user && r.inherit && r.set);
-      if (!held) add('membership', tpl('grant_role_to_applier', { role: s.ident(m.name) }));
-    }
+    const missing = ownRoles
+      .filter((m) => !state.memberships.some((r) => r.role === m.name && r.member === state.user && r.inherit && r.set))
+      .map((m) => m.name)
+      .sort();
+    if (missing.length) add('membership', tpl('grant_roles_to_applier', { roles: s.idents(missing) }));
   }
 
   // --- credentials ----------------------------------------------------------------------------
-  const credentialRows: s.Sql[] = [];
-  const credentialDisplay: s.Sql[] = [];
   for (const m of active) {
     const action = credentials.get(m.name) ?? { kind: 'keep' };
-    if (action.kind === 'set') {
-      add('password', tpl('set_password', { role: s.ident(m.name), verifier: s.literal(action.verifier) }, { verifier: s.literal('<redacted SCRAM-SHA-256 verifier>') }));
-      credentialRows.push(s.row([s.literal(m.name), s.literal('password'), s.literal(action.salt), s.integer(action.iterations), s.literal(action.digest)]));
-      credentialDisplay.push(s.row([s.literal(m.name), s.literal('password'), REDACTED, s.integer(action.iterations), REDACTED]));
+    if (action.kind === 'set' && !passwordSetAtCreation.has(m.name)) {
+      add('password', tpl('set_password', { role: s.ident(m.name), verifier: s.literal(action.verifier) }, { verifier: REDACTED_VERIFIER }));
+      recordPassword(m.name, action);
     } else if (action.kind === 'iam') {
       if (action.clearPassword) add('password', tpl('clear_password', { role: s.ident(m.name) }));
       const r = s.row([s.literal(m.name), s.literal('iam'), s.literal(null), s.integer(null), s.literal(null)]);

@@ -12,6 +12,9 @@ CREATE SCHEMA IF NOT EXISTS {schema};
 -- name: create_role
 CREATE ROLE {role} WITH {login};
 
+-- name: create_role_with_password
+CREATE ROLE {role} WITH LOGIN PASSWORD {verifier};
+
 -- name: alter_role
 ALTER ROLE {role} WITH {attributes};
 
@@ -27,8 +30,8 @@ ALTER ROLE {role} PASSWORD NULL;
 -- The applier must hold each `{p}own` with INHERIT to run ALTER DEFAULT PRIVILEGES FOR ROLE and to
 -- grant on the owner's tables (PostgreSQL 16: the ADMIN OPTION a CREATEROLE creator gets is not
 -- enough, and createrole_self_grant is empty by default). SET lets an operator `SET ROLE` to it.
--- name: grant_role_to_applier
-GRANT {role} TO CURRENT_USER WITH INHERIT TRUE, SET TRUE;
+-- name: grant_roles_to_applier
+GRANT {roles} TO CURRENT_USER WITH INHERIT TRUE, SET TRUE;
 
 -- name: grant_membership
 GRANT {group} TO {members} WITH INHERIT TRUE;

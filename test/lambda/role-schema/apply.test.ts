@@ -372,7 +372,8 @@ describe('failures are explained', () => {
 
 test('no plaintext password ever reached the server log', () => {
   const log = readServerLogs(pg);
-  expect(log).toMatch(/ALTER ROLE "gtapp" PASSWORD 'SCRAM-SHA-256\$4096:/);
+  expect(log).toMatch(/CREATE ROLE "gtapp" WITH LOGIN PASSWORD 'SCRAM-SHA-256\$4096:/);
+  expect(log).toMatch(/ALTER ROLE "iaapp" PASSWORD 'SCRAM-SHA-256\$4096:/);
   expect(passwordsUsed.size).toBeGreaterThan(30);
   for (const pw of passwordsUsed) expect(log.includes(pw)).toBe(false);
 });

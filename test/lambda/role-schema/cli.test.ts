@@ -26,8 +26,8 @@ test('plan prints redacted statements and changes nothing; apply applies; a seco
 
   const plan = await run(['plan', '--env', 'dev', '--database-url', url, '--skip-privileged'], env);
   expect(plan).toMatchObject({ code: 0, err: '' });
-  expect(plan.out).toMatch(/^CREATE ROLE "gtown" WITH LOGIN;$/m);
-  expect(plan.out).toMatch(/^ALTER ROLE "gtapp" PASSWORD '<redacted SCRAM-SHA-256 verifier>';$/m);
+  expect(plan.out).toMatch(/^CREATE ROLE "gtown" WITH LOGIN PASSWORD '<redacted SCRAM-SHA-256 verifier>';$/m);
+  expect(plan.out).toMatch(/^GRANT "agown", "alown", .*"scown" TO CURRENT_USER WITH INHERIT TRUE, SET TRUE;$/m);
   expect(plan.out).toMatch(/statements would run .*; nothing was changed/);
   expect(plan.out).toMatch(/skipped 2 privileged statement\(s\) \(--skip-privileged\): extension, event-trigger/);
   expect(plan.out).not.toContain(PASSWORD);
@@ -36,7 +36,7 @@ test('plan prints redacted statements and changes nothing; apply applies; a seco
 
   const apply = await run(['apply', '--env', 'dev', '--database-url', url, '--skip-privileged'], env);
   expect(apply.code).toBe(0);
-  expect(apply.out).toMatch(/^roles: applied \d+ statements to platform as applier in one transaction \(state 1, role 74, membership 13, password 38/m);
+  expect(apply.out).toMatch(/^roles: applied \d+ statements to platform as applier in one transaction \(state 1, role 74, membership 2, database 2, schema 2, default-privileges 48, registry 1, password 1;/m);
   const gtapp = await pg.connect({ user: 'gtapp', password: 'another-Pa55word', database: 'platform' });
   await gtapp.end();
 
