@@ -370,6 +370,14 @@ describe('failures are explained', () => {
   });
 });
 
+test("the client-computed verifier equals PostgreSQL's own for the same salt", async () => {
+  await pg.query("CREATE ROLE scram_probe PASSWORD 'Reference-pencil-42'");
+  const stored = (await pg.query("SELECT rolpassword FROM pg_authid WHERE rolname = 'scram_probe'")).rows[0].rolpassword as string;
+  const [, iterations, salt] = /^SCRAM-SHA-256\$(\d+):([^$]+)\$/.exec(stored)!;
+  const { scramVerifier } = await import('../../../lambda/role-schema/scram');
+  expect((await scramVerifier('Reference-pencil-42', { salt, iterations: Number(iterations) })).verifier).toBe(stored);
+});
+
 test('no plaintext password ever reached the server log', () => {
   const log = readServerLogs(pg);
   expect(log).toMatch(/CREATE ROLE "gtapp" WITH LOGIN PASSWORD 'SCRAM-SHA-256\$4096:/);
