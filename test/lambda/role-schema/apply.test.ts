@@ -5,6 +5,7 @@
 import type { Client } from 'pg';
 import { applyRoleSchema } from '../../../lambda/role-schema/apply';
 import { MONITORING_ROLE } from '../../../lambda/role-schema/desired';
+import { scramVerifier } from '../../../lambda/role-schema/scram';
 import { DEFAULT_SERVICES, roleNames } from '../../../lib/config/service-registry';
 import { readServerLogs, startPostgres, type TestPostgres } from '../../support/postgres';
 import { APPLIER, applierConnection, applyBoth, attempt, createDatabase, ddlIn, desiredFor, loginAs, passwordOf, recording, setupCluster } from './fixtures';
@@ -374,7 +375,6 @@ test("the client-computed verifier equals PostgreSQL's own for the same salt", a
   await pg.query("CREATE ROLE scram_probe PASSWORD 'Reference-pencil-42'");
   const stored = (await pg.query("SELECT rolpassword FROM pg_authid WHERE rolname = 'scram_probe'")).rows[0].rolpassword as string;
   const [, iterations, salt] = /^SCRAM-SHA-256\$(\d+):([^$]+)\$/.exec(stored)!;
-  const { scramVerifier } = await import('../../../lambda/role-schema/scram');
   expect((await scramVerifier('Reference-pencil-42', { salt, iterations: Number(iterations) })).verifier).toBe(stored);
 });
 
