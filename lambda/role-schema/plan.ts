@@ -22,7 +22,7 @@ import eventTriggerSql from '../../sql/roles/event-trigger.sql';
 import extensionsSql from '../../sql/roles/extensions.sql';
 import templatesSql from '../../sql/roles/templates.sql';
 import { roleNames } from '../../lib/config/service-registry';
-import { MONITORING_ROLE, parseRoleComment, roleComment, type DesiredRole, type DesiredState, type Tier } from './desired';
+import { parseRoleComment, roleComment, type DesiredRole, type DesiredState, type Tier } from './desired';
 import type { AclEntry, CatalogState } from './inspect';
 import * as s from './sql';
 
@@ -391,4 +391,3 @@ export function summarize(statements: readonly Statement[]): Record<string, numb
   return out;
 }
 
-export { MONITORING_ROLE };
