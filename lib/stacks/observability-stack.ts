@@ -25,10 +25,11 @@ export interface ObservabilityStackProps extends StackProps {
   /** Alert topics. */
   readonly alertTopics: AlertTopicMap;
   /**
-   * Secret of the monitoring role (pg_monitor) that the db-health probe logs in as, from the
-   * role-schema construct. @default - the master secret, until the role schema provides one
+   * Secret of the monitoring role (`platform_monitor`, member of pg_monitor) that the db-health
+   * probe logs in as, from the role-schema construct. Never the master secret: the probe is
+   * read-only and gets read-only credentials.
    */
-  readonly monitoringSecret?: secretsmanager.ISecret;
+  readonly monitoringSecret: secretsmanager.ISecret;
   /** The Slack notifier, for the dashboard's alerting row. @default - no notifier row */
   readonly notifier?: SlackNotifier;
 }
@@ -59,7 +60,7 @@ export class ObservabilityStack extends Stack {
       envName: props.config.name,
       vpc: props.vpc,
       securityGroup: props.dbClientSecurityGroup,
-      monitoringSecret: props.monitoringSecret ?? props.database.secret,
+      monitoringSecret: props.monitoringSecret,
       databaseHost: props.database.instance.dbInstanceEndpointAddress,
       databasePort: props.database.port,
       databaseName: props.database.databaseName,

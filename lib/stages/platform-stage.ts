@@ -65,6 +65,7 @@ export class PlatformStage extends Stage {
       cache: this.data.cache,
       alertTopics: this.alerting.alertTopics,
       notifier: this.alerting.notifier,
+      monitoringSecret: this.data.roleSchema.monitoringSecret,
     });
   }
 }
