@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { CfnResource, CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -175,6 +176,13 @@ export class RoleSchema extends Construct {
       });
       // Rotation starts right after the schedule is created: the role must exist by then.
       schedule.node.addDependency(this.resource);
+    }
+    // Secrets Manager may invoke the rotation function only for this account's secrets (the
+    // permissions addRotationSchedule creates carry no condition; Control Tower CT.LAMBDA.PR.2).
+    for (const child of this.rotationFunction.function.node.findAll()) {
+      if (child instanceof lambda.CfnPermission && child.principal === 'secretsmanager.amazonaws.com') {
+        child.sourceAccount = Stack.of(this).account;
+      }
     }
     Validations.of(this.rotationFunction).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

@@ -24,6 +24,10 @@ const ACCEPTED: Record<string, string> = {
   elasticache_repl_grp_rbac_auth_enabled_check:
     'CT.ELASTICACHE.PR.8: the cache uses TLS plus an AUTH token kept in Secrets Manager, and only the workers\' security ' +
     'group can reach it. RBAC user groups add per-service users the workers do not need today.',
+  lambda_function_public_access_prohibited_check:
+    'CT.LAMBDA.PR.2: the only function permission is Secrets Manager invoking the role-schema rotation function, and it ' +
+    'carries SourceAccount = the stack\'s account. Synthesized without an account that is a Ref to AWS::AccountId, which ' +
+    'the guard rule does not accept (it wants a literal); with -c prod:account=... it is the literal and the control passes.',
   lambda_inside_vpc_check:
     'CT.LAMBDA.PR.3: only functions that call AWS APIs and never touch the data tier stay outside the VPC (the Slack ' +
     'notifier, CDK\'s own custom-resource providers); putting them in the VPC would add NAT cost and cold-start time ' +
@@ -63,5 +67,18 @@ describe('Control Tower proactive controls on prod', () => {
 
   test('log retention meets the one-year control in prod', () => {
     expect(failing.has('cloudwatch_log_group_retention_period_check')).toBe(false);
+  });
+});
+
+describe('Lambda permissions', () => {
+  test('every service-principal permission in prod is limited to the account', () => {
+    const fs = require('node:fs') as typeof import('node:fs');
+    for (const s of stacksOf('prod')) {
+      const t = JSON.parse(fs.readFileSync(s.templateFile, 'utf8'));
+      for (const [id, r] of Object.entries(t.Resources as Record<string, any>)) {
+        if (r.Type !== 'AWS::Lambda::Permission' || !String(r.Properties.Principal).endsWith('.amazonaws.com')) continue;
+        expect({ id, limited: r.Properties.SourceAccount !== undefined || r.Properties.SourceArn !== undefined }).toEqual({ id, limited: true });
+      }
+    }
   });
 });
