@@ -136,6 +136,9 @@ function render(stacks: readonly StackDiff[], gate: GateResult, opts: ReportOpti
         L.push('_Details left out (comment size limit)._', '');
       } else {
         if (s.details) L.push(fence(s.details), '');
+        for (const r of s.resources.filter((x) => x.inPlaceDespiteSpec)) {
+          L.push(`${code(r.logicalId)}: the resource spec says ${r.inPlaceDespiteSpec!.map(code).join(', ')} "may be replaced"; ${code(r.resourceType)} applies ${r.inPlaceDespiteSpec!.length === 1 ? 'it' : 'them'} in place (possibly with a reboot or failover), so this is counted as an update.`, '');
+        }
         if (s.otherChanges.length > 0) L.push(`Other template changes: ${s.otherChanges.map(code).join(', ')}.`, '');
         if (s.assetOnly.length > 0) L.push(`Asset-hash-only changes (not shown): ${s.assetOnly.map(code).join(', ')}.`, '');
       }
@@ -171,6 +174,8 @@ function notes(s: StackDiff, blocking: number): string {
   else if (s.security.iamChanged) n.push('🔐 IAM');
   if (s.security.securityGroupRulesAdded) n.push('🛡️ SG rules added');
   else if (s.security.securityGroupsChanged) n.push('🛡️ SG');
+  const interrupting = s.resources.filter((r) => r.inPlaceDespiteSpec).length;
+  if (interrupting > 0) n.push(`⚠️ ${interrupting} in-place update${interrupting === 1 ? '' : 's'} that may interrupt`);
   if (s.assetOnly.length > 0) n.push(`${s.assetOnly.length} asset-only`);
   if (s.otherChanges.length > 0) n.push(`${s.otherChanges.length} output/parameter`);
   return n.join(', ');

@@ -23,6 +23,11 @@ export interface ResourceChange {
   readonly conditional: boolean;
   /** The properties (or `Type`) whose change forces or may force the replacement. */
   readonly replacementCauses: readonly string[];
+  /**
+   * Properties the resource spec calls a conditional replacement but that the service applies in
+   * place ({@link IN_PLACE_DESPITE_SPEC}); such a change is reported as an update.
+   */
+  readonly inPlaceDespiteSpec?: readonly string[];
   /** Every property or attribute that changed (for updates and replacements). */
   readonly changed: readonly string[];
   /** Why the resource holds data (see stateful.ts); undefined when it does not. */
@@ -62,6 +67,25 @@ export interface StackDiff {
   /** The `cdk diff`-style text of the (asset-normalised) changes, without colour. */
   readonly details: string;
 }
+
+/**
+ * Properties the CloudFormation resource spec marks `causesReplacement: maybe` that the service
+ * changes in place. The spec uses "maybe" for "Update requires: Some interruptions" too, so without
+ * this list moving the RDS maintenance window or changing the backup retention would look like a
+ * possible database replacement and block the PR. Each entry here is a ModifyDBInstance setting:
+ * RDS applies it to the running instance (at most with a reboot or a Multi-AZ failover), never by
+ * creating a new instance. Keep the list short and certain: a wrong entry hides a replacement.
+ */
+export const IN_PLACE_DESPITE_SPEC: Readonly<Record<string, ReadonlySet<string>>> = {
+  'AWS::RDS::DBInstance': new Set([
+    'PreferredMaintenanceWindow',
+    'BackupRetentionPeriod',
+    'AutoMinorVersionUpgrade',
+    'MultiAZ',
+    'DBParameterGroupName',
+    'StorageType',
+  ]),
+};
 
 /** Resource types whose changes are bookkeeping, never a reviewable change. */
 const NOISE_TYPES = new Set(['AWS::CDK::Metadata']);
@@ -252,15 +276,25 @@ function toResourceChange(
     const ci = (diff as { changeImpact?: ResourceImpact }).changeImpact;
     if (ci === ResourceImpact.WILL_REPLACE || ci === ResourceImpact.MAY_REPLACE) replacementCauses.push(name);
   });
+  const type = newRes?.Type ?? oldRes?.Type ?? 'unknown';
+  let conditional = impact === ResourceImpact.MAY_REPLACE;
+  let inPlaceDespiteSpec: string[] | undefined;
+  const inPlace = IN_PLACE_DESPITE_SPEC[type];
+  if (conditional && inPlace && replacementCauses.length > 0 && replacementCauses.every((p) => inPlace.has(p))) {
+    inPlaceDespiteSpec = replacementCauses.splice(0);
+    kind = 'updated';
+    conditional = false;
+  }
   // The type of the resource before the change decides what is lost.
   const before = oldRes ?? newRes;
   return {
     logicalId,
-    resourceType: newRes?.Type ?? oldRes?.Type ?? 'unknown',
+    resourceType: type,
     path,
     kind,
-    conditional: impact === ResourceImpact.MAY_REPLACE,
+    conditional,
     replacementCauses,
+    ...(inPlaceDespiteSpec ? { inPlaceDespiteSpec } : {}),
     changed,
     // A replacement loses the old resource's data; when only the new side is recognisably stateful
     // (an audit tag added in the same change), it most likely held the same data before.

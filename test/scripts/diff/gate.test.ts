@@ -45,6 +45,13 @@ describe('evaluateGate', () => {
     expect(evaluateGate([d]).exitCode).toBe(0);
   });
 
+  test('moving the RDS maintenance window does not block; a possible replacement (AvailabilityZone) does', () => {
+    expect(evaluateGate([mutated((r) => (r.DatabaseInstance.Properties!.PreferredMaintenanceWindow = 'sun:17:00-sun:17:30'))]).exitCode).toBe(0);
+    const g = evaluateGate([mutated((r) => (r.DatabaseInstance.Properties!.AvailabilityZone = 'ap-northeast-2c'))]);
+    expect(g.exitCode).toBe(1);
+    expect(g.blocking[0].why).toMatch(/^may be replaced: changing AvailabilityZone can require a new resource/);
+  });
+
   test('destroying a stateless resource does not block', () => {
     expect(evaluateGate([mutated((r) => delete r.Topic)]).exitCode).toBe(0);
   });

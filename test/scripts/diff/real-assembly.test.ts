@@ -66,6 +66,13 @@ function findAll(templates: Map<string, Template>, type: string, where: (r: Temp
   return out;
 }
 
+/** The first resource of `type`, or a failure that says what the app is missing. */
+function first(templates: Map<string, Template>, type: string): [string, string, TemplateResource] {
+  const all = findAll(templates, type);
+  if (all.length === 0) throw new Error(`the app's assembly has no ${type}; this case needs one`);
+  return all[0];
+}
+
 function baseTemplates(): Map<string, Template> {
   return new Map([...templateFiles(base)].map(([n, f]) => [n, JSON.parse(fs.readFileSync(f, 'utf8')) as Template]));
 }
@@ -76,31 +83,6 @@ beforeAll(() => {
   base = path.join(work, 'base');
   // Templates and manifests only; the bundled assets are not needed to diff.
   fs.cpSync(ASSEMBLY_DIR, base, { recursive: true, filter: (src) => !path.basename(src).startsWith('asset.') });
-
-  // Stand-ins for resources other issues are still adding (worker volumes, alarms), so that every
-  // case below runs against the real templates today; a real resource of the type is used first.
-  const templates = baseTemplates();
-  const data = templates.get('dev/Data')!;
-  let changed = false;
-  if (findAll(templates, 'AWS::EC2::Volume').length === 0) {
-    data.Resources!.WorkerDataVolumeStandIn = {
-      Type: 'AWS::EC2::Volume',
-      Properties: { AvailabilityZone: 'ap-northeast-2a', Size: 20, VolumeType: 'gp3', Encrypted: true },
-      DeletionPolicy: 'Retain',
-      UpdateReplacePolicy: 'Retain',
-      Metadata: { 'aws:cdk:path': 'dev/Data/WorkerDataVolumeStandIn/Resource' },
-    };
-    changed = true;
-  }
-  if (findAll(templates, 'AWS::CloudWatch::Alarm').length === 0) {
-    data.Resources!.CpuAlarmStandIn = {
-      Type: 'AWS::CloudWatch::Alarm',
-      Properties: { ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 5, Threshold: 80, MetricName: 'CPUUtilization', Namespace: 'AWS/RDS', Period: 60, Statistic: 'Average' },
-      Metadata: { 'aws:cdk:path': 'dev/Data/CpuAlarmStandIn/Resource' },
-    };
-    changed = true;
-  }
-  if (changed) fs.writeFileSync(templateFiles(base).get('dev/Data')!, JSON.stringify(data, null, 1));
 });
 
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -161,7 +143,7 @@ test('removed EBS volume: blocks (orphaned under Retain, destroyed otherwise)', 
   let id = '';
   let policy: string | undefined;
   const dir = mutated((t) => {
-    const [name, logicalId, vol] = findAll(t, 'AWS::EC2::Volume')[0];
+    const [name, logicalId, vol] = first(t, 'AWS::EC2::Volume');
     id = logicalId;
     policy = vol.DeletionPolicy;
     delete t.get(name)!.Resources![logicalId];
@@ -175,7 +157,7 @@ test('removed EBS volume: blocks (orphaned under Retain, destroyed otherwise)', 
 test('changed alarm threshold: safe, exit 0, shown as an update', async () => {
   let id = '';
   const dir = mutated((t) => {
-    const [, logicalId, alarm] = findAll(t, 'AWS::CloudWatch::Alarm')[0];
+    const [, logicalId, alarm] = first(t, 'AWS::CloudWatch::Alarm');
     id = logicalId;
     alarm.Properties!.Threshold = Number(alarm.Properties!.Threshold) + 5;
   });

@@ -73,6 +73,15 @@ describe('renderReport', () => {
     expect(out).toContain('🔐 IAM broadened, 🛡️ SG rules added');
   });
 
+  test('an RDS setting the spec calls "may replace" is reported as an in-place update that may interrupt', () => {
+    const after = dataResources();
+    after.DatabaseInstance.Properties!.BackupRetentionPeriod = 30;
+    const out = report([diffStack(stack('prod/Data', dataResources()), stack('prod/Data', after))]);
+    expect(out).toContain('| prod | Data | 0 | 1 | 0 | 0 | 0 | ⚠️ 1 in-place update that may interrupt |');
+    expect(out).toContain('`DatabaseInstance`: the resource spec says `BackupRetentionPeriod` "may be replaced"; `AWS::RDS::DBInstance` applies it in place');
+    expect(out).not.toContain('Blocking changes');
+  });
+
   test('asset-hash-only changes are counted, not listed', () => {
     const fn = (h: string) => ({ F: { Type: 'AWS::Lambda::Function', Properties: { Code: { S3Bucket: 'b', S3Key: `${h}.zip` } } } });
     const out = report([diffStack(stack('dev/Obs', fn('1'.repeat(64))), stack('dev/Obs', fn('2'.repeat(64))))]);

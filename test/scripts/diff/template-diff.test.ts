@@ -95,6 +95,26 @@ describe('diffStack', () => {
     expect(c.kind === 'updated' || (c.kind === 'replaced' && c.replacementCauses.includes('CacheNodeType'))).toBe(true);
   });
 
+  test.each([
+    ['PreferredMaintenanceWindow', 'mon:21:00-mon:21:30'],
+    ['BackupRetentionPeriod', 30],
+    ['MultiAZ', true],
+  ])('RDS %s: the spec says "may replace", RDS changes it in place: an update, not a replacement', (prop, value) => {
+    const after = dataResources();
+    after.DatabaseInstance.Properties![prop] = value;
+    const d = diffStack(stack('prod/Data', dataResources()), stack('prod/Data', after));
+    expect(byId(d.resources, 'DatabaseInstance')).toMatchObject({ kind: 'updated', conditional: false, replacementCauses: [], inPlaceDespiteSpec: [prop] });
+  });
+
+  test('an in-place property next to a real conditional replacement still counts as a possible replacement', () => {
+    const after = dataResources();
+    after.DatabaseInstance.Properties!.PreferredMaintenanceWindow = 'mon:21:00-mon:21:30';
+    after.DatabaseInstance.Properties!.AvailabilityZone = 'ap-northeast-2c';
+    const d = diffStack(stack('prod/Data', dataResources()), stack('prod/Data', after));
+    expect(byId(d.resources, 'DatabaseInstance')).toMatchObject({ kind: 'replaced', conditional: true });
+    expect(byId(d.resources, 'DatabaseInstance')!.replacementCauses).toEqual(expect.arrayContaining(['AvailabilityZone', 'PreferredMaintenanceWindow']));
+  });
+
   test('a changed resource type is a replacement caused by Type', () => {
     const before = { Thing: { Type: 'AWS::SNS::Topic', Properties: {} } };
     const after = { Thing: { Type: 'AWS::SQS::Queue', Properties: {} } };
