@@ -7,6 +7,7 @@ import net from 'node:net';
 import type { ClientConfig } from 'pg';
 import { METRICS_NAMESPACE } from './contract';
 import type { ProbeOptions } from './probe';
+import { parseDbSecret, type DbSecret } from '../shared/db-secret';
 
 /**
  * Default CA bundle: the Lambda Node.js runtimes (20 and later) ship every Amazon root CA,
@@ -74,33 +75,11 @@ export function readConfig(env: Record<string, string | undefined>): HandlerConf
 }
 
 /** The monitoring role's secret, in the RDS secret JSON shape. */
-export interface DbSecret {
-  readonly username: string;
-  readonly password: string;
-  readonly host?: string;
-  readonly port?: number;
-  readonly dbname?: string;
-}
+export type { DbSecret };
 
 /** Parses a secret string; the message never includes the secret's content. */
 export function parseSecret(secretString: string | undefined): DbSecret {
-  if (!secretString) throw new Error('db-health: the database secret has no SecretString');
-  let o: Record<string, unknown>;
-  try {
-    o = JSON.parse(secretString) as Record<string, unknown>;
-  } catch {
-    throw new Error('db-health: the database secret is not JSON');
-  }
-  if (typeof o.username !== 'string' || typeof o.password !== 'string') {
-    throw new Error('db-health: the database secret needs string "username" and "password" fields');
-  }
-  return {
-    username: o.username,
-    password: o.password,
-    host: typeof o.host === 'string' ? o.host : undefined,
-    port: o.port === undefined ? undefined : Number(o.port),
-    dbname: typeof o.dbname === 'string' ? o.dbname : undefined,
-  };
+  return parseDbSecret('db-health: the database secret', secretString);
 }
 
 /**

@@ -1,32 +1,12 @@
 /** Reading database credentials from Secrets Manager (the RDS secret JSON shape). */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { parseDbSecret as parseShared, type DbSecret } from '../shared/db-secret';
 
-export interface DbSecret {
-  readonly username: string;
-  readonly password: string;
-  readonly host?: string;
-  readonly port?: number;
-  readonly dbname?: string;
-}
+export type { DbSecret };
 
 /** Parses a secret's JSON; messages name the secret, never its content. */
 export function parseDbSecret(id: string, secretString: string | undefined): DbSecret {
-  let o: Record<string, unknown>;
-  try {
-    o = JSON.parse(secretString ?? '') as Record<string, unknown>;
-  } catch {
-    throw new Error(`secret ${id} is not JSON`);
-  }
-  if (typeof o !== 'object' || o === null || typeof o.username !== 'string' || typeof o.password !== 'string' || o.password.length === 0) {
-    throw new Error(`secret ${id} needs string "username" and "password" fields`);
-  }
-  return {
-    username: o.username,
-    password: o.password,
-    host: typeof o.host === 'string' ? o.host : undefined,
-    port: o.port === undefined ? undefined : Number(o.port),
-    dbname: typeof o.dbname === 'string' ? o.dbname : undefined,
-  };
+  return parseShared(`secret ${id}`, secretString);
 }
 
 /** Reads several secrets (AWSCURRENT), a few at a time. */
