@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { validateWorkflow } from '@action-validator/core';
 
-// js-yaml 3 comes with jest (through istanbul); a parsed workflow is easier to assert on than text.
+// js-yaml 3 (a devDependency, the same version jest brings); a parsed workflow is easier to assert on than text.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const yaml = require('js-yaml') as { safeLoad(src: string): unknown };
 
