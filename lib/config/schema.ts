@@ -159,6 +159,11 @@ export const rolesSchema = z.strictObject({
   appSchema: identifier,
   /** The services sharing the database and the prefix each owns. */
   services: serviceRegistrySchema,
+  /**
+   * Install the prefix-enforcement event trigger. Set to false and deploy before a major-version
+   * upgrade (RDS requires event triggers to be dropped first), then back to true afterwards.
+   */
+  enforcePrefixes: z.boolean().default(true),
 });
 
 export const environmentSchema = z

@@ -143,6 +143,7 @@ export class DataStack extends Stack {
       databaseName: db.databaseName,
       environmentName: config.name,
       roles: config.roles,
+      enforcePrefixes: config.roles.enforcePrefixes,
       rotationInterval: Duration.days(db.secretRotationDays),
       encryptionKey: this.database.key,
       logRetention,
