@@ -3,6 +3,9 @@
  * or text) and normalises it. Tolerant by design: missing fields stay undefined, and anything
  * unrecognised becomes a text notification. Never throws.
  */
+// contract.ts is dependency-free: importing the marker adds a few bytes to the bundle, not `pg`.
+import { DIGEST_KIND } from '../db-health/contract';
+import { hasNotifyingToken, LIMITS, selfRenderedBlocks } from './slack';
 import type { AlarmChild, AlarmKind, AlarmMetric, AlarmTransition, Envelope, EventBridgeEvent, Notification } from './types';
 
 type Json = Record<string, unknown>;
@@ -219,6 +222,27 @@ function backupFromText(text: string, attrs: Record<string, string>): Notificati
   };
 }
 
+/**
+ * A message that brings its own Slack rendering (`kind: 'db-health-digest'`, from
+ * lambda/db-health/digest.ts): its `text` and `blocks` are posted as they are when they pass
+ * `selfRenderedBlocks` and the text is a non-empty string within Slack's limit without a mention.
+ * Otherwise it falls back to the generic text rendering of its `text` field (escaped there), or of
+ * the raw message when it has no text, with the reason.
+ */
+function selfRendered(o: Json, env: Envelope): Notification {
+  const title = str(o.title);
+  const subject = env.subject ?? title;
+  const text = str(o.text);
+  if (text === undefined || text.trim() === '') return { kind: 'text', subject, text: env.raw, fallbackReason: `${DIGEST_KIND} without text` };
+  const checked = text.length > LIMITS.text
+    ? { ok: false as const, reason: `text is ${text.length} characters (limit ${LIMITS.text})` }
+    : hasNotifyingToken(text)
+      ? { ok: false as const, reason: 'text contains a mention' }
+      : selfRenderedBlocks(o.blocks);
+  if (!checked.ok) return { kind: 'text', subject, text, fallbackReason: `${DIGEST_KIND} blocks not posted: ${checked.reason}` };
+  return { kind: 'self-rendered', source: DIGEST_KIND, title, text, blocks: checked.blocks, at: date(o.generatedAt) };
+}
+
 /** Classifies one envelope. */
 export function classify(env: Envelope): Notification {
   try {
@@ -232,6 +256,7 @@ export function classify(env: Envelope): Notification {
     }
     if (Array.isArray(b)) return { kind: 'text', subject: env.subject, text: env.raw };
     const o = b as Json;
+    if (o.kind === DIGEST_KIND) return selfRendered(o, env);
     if (typeof o.AlarmName === 'string' && ('NewStateValue' in o || 'Trigger' in o || 'AlarmRule' in o)) {
       return { kind: 'alarm', alarm: fromSnsAlarm(o, env) };
     }

@@ -397,16 +397,34 @@ function renderEventBridge(item: Item, ev: EventBridgeEvent, ctx: RenderContext)
   return { item, message: message(title, bad ? COLOURS.alarm : COLOURS.info, blocks, esc(text)), line, bad, at: ev.time ? Date.parse(ev.time) || 0 : 0 };
 }
 
-function renderText(item: Item, subject: string | undefined, text: string, ctx: RenderContext): Rendered {
+function renderText(item: Item, subject: string | undefined, text: string, ctx: RenderContext, fallbackReason?: string): Rendered {
   const env = envOf(ctx, undefined);
   const title = `📨 ${subject ? subject : 'Notification'}`;
   const body = text.trim() === '' ? '(empty message)' : text;
   const blocks: (Block | undefined)[] = [
     section('```' + escFit(body.replace(/```/g, 'ʼʼʼ'), 2800) + '```'),
     context(env ? `Environment ${esc(env)}` : undefined, item.envelope.sourceArns.length ? `via ${escFit(item.envelope.sourceArns[item.envelope.sourceArns.length - 1], 200)}` : undefined),
+    context(fallbackReason ? `Shown as text: ${escFit(fallbackReason, 300)}` : undefined),
   ];
   const line = `📨 ${subject ? `*${escFit(subject, 80)}* ` : ''}${escFit(body.replace(/\s+/g, ' '), 160)}`;
   return { item, message: message(title, COLOURS.neutral, blocks, `${esc(truncate(title, 100))}: ${escFit(body, 300)}`), line, bad: false, at: item.envelope.receivedAt?.getTime() ?? 0 };
+}
+
+/**
+ * A message that brought its own blocks (the db-health digest), checked by `selfRenderedBlocks`
+ * in classify: its text and blocks go out as they are (no re-escaping, no attachment), as a post
+ * of its own that never mentions anyone.
+ */
+function renderSelfRendered(item: Item, n: Extract<Notification, { kind: 'self-rendered' }>): Rendered {
+  const name = n.title ?? n.source;
+  return {
+    item,
+    message: { text: n.text, blocks: n.blocks },
+    line: `📊 ${escFit(name, 160)}`,
+    bad: false,
+    at: n.at?.getTime() ?? item.envelope.receivedAt?.getTime() ?? 0,
+    standalone: true,
+  };
 }
 
 function regionOfEnvelope(item: Item): string | undefined {
@@ -432,8 +450,10 @@ export function render(item: Item, ctx: RenderContext): Rendered {
         return renderBackup(item, n, ctx);
       case 'eventbridge':
         return renderEventBridge(item, n.event, ctx);
+      case 'self-rendered':
+        return renderSelfRendered(item, n);
       case 'text':
-        return renderText(item, n.subject, n.text, ctx);
+        return renderText(item, n.subject, n.text, ctx, n.fallbackReason);
     }
   } catch (err) {
     return renderText(item, `${item.envelope.subject ?? 'Notification'} (formatter error: ${(err as Error).message})`, item.envelope.raw, ctx);

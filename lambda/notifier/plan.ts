@@ -2,6 +2,8 @@
  * Turns a batch of rendered notifications into Slack posts: one post each in quiet times, digest
  * posts when many arrive together (an alarm storm), so that 100 transitions become a handful of
  * posts that still name every alarm. Critical problems @-mention the configured audience once.
+ * Standalone notifications (self-rendered ones such as the db-health digest) are always a post of
+ * their own, without a mention, and do not count towards the storm threshold.
  */
 import { chunkLines, context, enforceLimits, header, section } from './slack';
 import { COLOURS } from './format';
@@ -67,19 +69,20 @@ export function planPosts(rendered: readonly Rendered[], opts: PlanOptions = {})
   const token = mentionToken(opts.criticalMention);
   const posts: Post[] = [];
   for (const severity of SEVERITIES) {
-    const group = rendered.filter((r) => r.item.severity === severity);
-    if (group.length === 0) continue;
+    const all = rendered.filter((r) => r.item.severity === severity);
+    if (all.length === 0) continue;
     const mention = severity === 'critical' ? token : undefined;
+    const single = (r: Rendered): Post => ({
+      severity,
+      message: r.bad && !r.standalone ? withMention(r.message, mention) : r.message,
+      itemIds: ids([r]),
+      count: 1,
+      digest: false,
+    });
+    const standalone = all.filter((r) => r.standalone);
+    const group = all.filter((r) => !r.standalone);
     if (group.length <= stormThreshold) {
-      for (const r of [...group].sort((a, b) => a.at - b.at)) {
-        posts.push({
-          severity,
-          message: r.bad ? withMention(r.message, mention) : r.message,
-          itemIds: ids([r]),
-          count: 1,
-          digest: false,
-        });
-      }
+      for (const r of [...all].sort((a, b) => a.at - b.at)) posts.push(single(r));
       continue;
     }
     // Problems first (they need eyes), each part in time order.
@@ -96,6 +99,7 @@ export function planPosts(rendered: readonly Rendered[], opts: PlanOptions = {})
         digest: true,
       });
     });
+    for (const r of [...standalone].sort((a, b) => a.at - b.at)) posts.push(single(r));
   }
   return posts;
 }

@@ -191,3 +191,103 @@ export function enforceLimits(message: SlackMessage): SlackMessage {
 export function countBlocks(message: SlackMessage): number {
   return (message.blocks?.length ?? 0) + (message.attachments ?? []).reduce((n, a) => n + a.blocks.length, 0);
 }
+
+/**
+ * `<!here>`, `<!channel>`, `<!everyone>`, `<!subteam^…>` and `<@U…>`: tokens that notify people.
+ * (`<!date^…>` only formats a date.) Pre-rendered text must not carry them: it is posted unescaped.
+ */
+const NOTIFYING_TOKEN = /<(?:!(?!date\^)|@)/;
+
+export type BlocksCheck = { readonly ok: true; readonly blocks: Block[] } | { readonly ok: false; readonly reason: string };
+
+/**
+ * Checks blocks that a message brings ready-made (the db-health digest) before they are posted as
+ * they are: an array of at most 50 plain objects, only `header`, `section`, `context` and `divider`
+ * with exactly the fields the notifier itself uses (no accessories, buttons or images), text
+ * objects with non-empty text within Slack's limits (header 150, section 3000, field and context
+ * element 2000), and no token that notifies anyone. Returns copies; never escapes or cuts.
+ */
+export function selfRenderedBlocks(value: unknown): BlocksCheck {
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const fail = (reason: string): BlocksCheck => ({ ok: false, reason });
+  const onlyKeys = (o: Record<string, unknown>, keys: readonly string[]) => Object.keys(o).find((k) => !keys.includes(k));
+  const textObject = (v: unknown, where: string, max: number, types: readonly TextObject['type'][]): TextObject | string => {
+    if (!isObj(v)) return `${where} is not a text object`;
+    const extra = onlyKeys(v, ['type', 'text', 'emoji']);
+    if (extra) return `${where} has an unexpected field "${extra}"`;
+    if (!types.includes(v.type as TextObject['type'])) return `${where} has type ${JSON.stringify(v.type)}`;
+    if (typeof v.text !== 'string' || v.text.length === 0) return `${where} has no text`;
+    if (v.text.length > max) return `${where} is ${v.text.length} characters (limit ${max})`;
+    if (NOTIFYING_TOKEN.test(v.text)) return `${where} contains a mention`;
+    if (v.emoji !== undefined && typeof v.emoji !== 'boolean') return `${where} has a non-boolean emoji`;
+    return { type: v.type as TextObject['type'], text: v.text, ...(v.emoji !== undefined ? { emoji: v.emoji } : {}) };
+  };
+  if (!Array.isArray(value)) return fail('blocks is not an array');
+  if (value.length === 0) return fail('no blocks');
+  if (value.length > LIMITS.blocks) return fail(`${value.length} blocks (limit ${LIMITS.blocks})`);
+  const out: Block[] = [];
+  for (const [i, b] of value.entries()) {
+    const where = `block ${i}`;
+    if (!isObj(b)) return fail(`${where} is not an object`);
+    switch (b.type) {
+      case 'divider': {
+        const extra = onlyKeys(b, ['type']);
+        if (extra) return fail(`${where} (divider) has an unexpected field "${extra}"`);
+        out.push({ type: 'divider' });
+        break;
+      }
+      case 'header': {
+        const extra = onlyKeys(b, ['type', 'text']);
+        if (extra) return fail(`${where} (header) has an unexpected field "${extra}"`);
+        const t = textObject(b.text, `${where} (header) text`, LIMITS.header, ['plain_text']);
+        if (typeof t === 'string') return fail(t);
+        out.push({ type: 'header', text: t });
+        break;
+      }
+      case 'section': {
+        const extra = onlyKeys(b, ['type', 'text', 'fields']);
+        if (extra) return fail(`${where} (section) has an unexpected field "${extra}"`);
+        if (b.text === undefined && b.fields === undefined) return fail(`${where} (section) has neither text nor fields`);
+        let text: TextObject | undefined;
+        if (b.text !== undefined) {
+          const t = textObject(b.text, `${where} (section) text`, LIMITS.sectionText, ['mrkdwn', 'plain_text']);
+          if (typeof t === 'string') return fail(t);
+          text = t;
+        }
+        let fieldList: TextObject[] | undefined;
+        if (b.fields !== undefined) {
+          if (!Array.isArray(b.fields) || b.fields.length === 0 || b.fields.length > LIMITS.fields) return fail(`${where} (section) fields must be 1 to ${LIMITS.fields} text objects`);
+          fieldList = [];
+          for (const [j, f] of b.fields.entries()) {
+            const t = textObject(f, `${where} (section) field ${j}`, LIMITS.field, ['mrkdwn', 'plain_text']);
+            if (typeof t === 'string') return fail(t);
+            fieldList.push(t);
+          }
+        }
+        out.push({ type: 'section', ...(text ? { text } : {}), ...(fieldList ? { fields: fieldList } : {}) });
+        break;
+      }
+      case 'context': {
+        const extra = onlyKeys(b, ['type', 'elements']);
+        if (extra) return fail(`${where} (context) has an unexpected field "${extra}"`);
+        if (!Array.isArray(b.elements) || b.elements.length === 0 || b.elements.length > LIMITS.contextElements) return fail(`${where} (context) elements must be 1 to ${LIMITS.contextElements} text objects`);
+        const elements: TextObject[] = [];
+        for (const [j, e] of b.elements.entries()) {
+          const t = textObject(e, `${where} (context) element ${j}`, LIMITS.field, ['mrkdwn', 'plain_text']);
+          if (typeof t === 'string') return fail(t);
+          elements.push(t);
+        }
+        out.push({ type: 'context', elements });
+        break;
+      }
+      default:
+        return fail(`${where} has type ${JSON.stringify(b.type)} (allowed: header, section, divider, context)`);
+    }
+  }
+  return { ok: true, blocks: out };
+}
+
+/** True when pre-rendered mrkdwn would notify someone if posted unescaped. */
+export function hasNotifyingToken(text: string): boolean {
+  return NOTIFYING_TOKEN.test(text);
+}

@@ -117,7 +117,29 @@ export type Notification =
       readonly recoveryPointArn?: string;
     }
   | { readonly kind: 'eventbridge'; readonly event: EventBridgeEvent }
-  | { readonly kind: 'text'; readonly subject?: string; readonly text: string };
+  | {
+      /**
+       * A message that brings its own Slack rendering (the db-health digest), already escaped
+       * and checked against Block Kit's limits by `selfRenderedBlocks`: posted as it is, on its
+       * own, never with a mention.
+       */
+      readonly kind: 'self-rendered';
+      /** The message's `kind` marker, e.g. `db-health-digest`. */
+      readonly source: string;
+      /** Human title (not escaped), for logs and the one-line form. */
+      readonly title?: string;
+      /** Ready mrkdwn fallback text. */
+      readonly text: string;
+      readonly blocks: readonly Block[];
+      readonly at?: Date;
+    }
+  | {
+      readonly kind: 'text';
+      readonly subject?: string;
+      readonly text: string;
+      /** Why a message that looked like something else is shown as text (shown in a context line). */
+      readonly fallbackReason?: string;
+    };
 
 /** What the enrichment step learnt; every field optional because it is best effort. */
 export interface Enrichment {
@@ -172,6 +194,8 @@ export interface Rendered {
   readonly bad: boolean;
   /** Sort key: when it happened (ms since epoch), or 0. */
   readonly at: number;
+  /** Always a post of its own: never merged into a storm digest, never @-mentions. */
+  readonly standalone?: boolean;
 }
 
 /** One Slack post, and the queue items it carries (failed together if it cannot be delivered). */
