@@ -9,36 +9,14 @@ import {
   formatBytes,
   formatDigest,
   formatMs,
-  type DigestData,
   type SlackBlock,
 } from '../../../lambda/db-health/digest';
 import type { Queryable } from '../../../lambda/db-health/probe';
+import { sampleDigestData } from '../../fixtures/db-health-digest-data';
 
 const NOW = new Date('2026-11-24T00:00:00Z');
 
-const data = (o: Partial<DigestData> = {}): DigestData => ({
-  database: 'platform',
-  databaseSizeBytes: 3 * 1024 ** 3,
-  statsReset: '2026-11-01T00:00:00.000Z',
-  statements: {
-    available: true,
-    since: '2026-11-20T09:30:00.000Z',
-    top: [
-      { queryId: '1', calls: 120000, totalMs: 4_500_000, meanMs: 37.5, rows: 120000, query: 'SELECT * FROM gt_jobs WHERE status = $1 AND progress < $2' },
-      { queryId: '2', calls: 50, totalMs: 900, meanMs: 18, rows: 50, query: 'UPDATE ag_events SET payload = $1 WHERE id = $2' },
-    ],
-  },
-  unusedIndexes: [{ schema: 'public', table: 'ag_events', index: 'ag_events_kind_idx', sizeBytes: 42 * 1024 ** 2 }],
-  unusedIndexMinBytes: 1_048_576,
-  largestTables: [
-    { schema: 'public', table: 'ag_events', totalBytes: 2 * 1024 ** 3, indexBytes: 300 * 1024 ** 2, estimatedRows: 12_000_000 },
-    { schema: 'public', table: 'gt_jobs', totalBytes: 10 * 1024 ** 2, indexBytes: 1024 ** 2, estimatedRows: 5000 },
-  ],
-  unprefixedTables: [{ schema: 'public', table: 'legacy_things', totalBytes: 8192, owner: 'platform_admin' }],
-  appSchema: 'public',
-  queries: 2,
-  ...o,
-});
+const data = sampleDigestData;
 
 const sectionTexts = (blocks: readonly SlackBlock[]): string[] =>
   blocks.filter((b) => b.type === 'section').map((b) => (b.text as { text: string }).text);

@@ -18,16 +18,14 @@ import { parseEvent } from '../../../lambda/notifier/parse';
 import { LIMITS, selfRenderedBlocks } from '../../../lambda/notifier/slack';
 import type { Post } from '../../../lambda/notifier/types';
 import { FIXTURES, fixture } from './support';
+import { sampleDigestData } from '../../fixtures/db-health-digest-data';
 
 const NOW = new Date('2026-11-24T00:00:00Z');
 const INFO_TOPIC = 'arn:aws:sns:ap-northeast-2:123456789012:prod-Alerting-AlertTopicsInfo3F9A2C1B';
 const FIXTURE = 'db-health-digest.json';
 
 /** Digest data with text Slack must not interpret: `<`, `>`, `&` and a would-be mention. */
-const DATA: DigestData = {
-  database: 'platform',
-  databaseSizeBytes: 3 * 1024 ** 3,
-  statsReset: '2026-11-01T00:00:00.000Z',
+const DATA: DigestData = sampleDigestData({
   statements: {
     available: true,
     since: '2026-11-20T09:30:00.000Z',
@@ -36,16 +34,8 @@ const DATA: DigestData = {
       { queryId: '2', calls: 50, totalMs: 900, meanMs: 18, rows: 50, query: 'UPDATE ag_events SET payload = $1 WHERE id = $2' },
     ],
   },
-  unusedIndexes: [{ schema: 'public', table: 'ag_events', index: 'ag_events_kind_idx', sizeBytes: 42 * 1024 ** 2 }],
-  unusedIndexMinBytes: 1_048_576,
-  largestTables: [
-    { schema: 'public', table: 'ag_events', totalBytes: 2 * 1024 ** 3, indexBytes: 300 * 1024 ** 2, estimatedRows: 12_000_000 },
-    { schema: 'public', table: 'gt_jobs', totalBytes: 10 * 1024 ** 2, indexBytes: 1024 ** 2, estimatedRows: 5000 },
-  ],
   unprefixedTables: [{ schema: 'public', table: 'legacy<things>', totalBytes: 8192, owner: 'platform_admin' }],
-  appSchema: 'public',
-  queries: 2,
-};
+});
 
 const digest = (): DigestMessage => formatDigest(DATA, 'prod', NOW);
 
