@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { SEVERITIES, type AlertTopicMap, type Severity } from './alert-topics';
 import { notifyOnAlarmAndOk } from './alarms/alarm-actions';
 import { PlatformFunction } from './platform-function';
+import { nagArn } from './nag-ids';
 
 export interface SlackNotifierProps {
   /** Environment name, shown on every message and used in alarm names. */
@@ -164,15 +165,15 @@ export class SlackNotifier extends Construct {
     );
     Validations.of(fn).acknowledge(
       {
-        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:db:*]',
+        id: `AwsSolutions-IAM5[Resource::${nagArn(fn, 'rds', 'db:*')}]`,
         reason: 'Read-only DescribeDBInstances for whichever instance an alarm names; the notifier cannot know every instance ID of the account in advance.',
       },
       {
-        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:pi:<AWS::Region>:<AWS::AccountId>:metrics/rds/*]',
+        id: `AwsSolutions-IAM5[Resource::${nagArn(fn, 'pi', 'metrics/rds/*')}]`,
         reason: 'Performance Insights metrics are addressed by DbiResourceId, which is only known at run time from DescribeDBInstances; read-only.',
       },
       {
-        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*]',
+        id: `AwsSolutions-IAM5[Resource::${nagArn(fn, 'cloudwatch', 'alarm:*')}]`,
         reason: 'Read-only DescribeAlarmHistory for whichever alarm recovered, to say how long it was in ALARM.',
       },
     );

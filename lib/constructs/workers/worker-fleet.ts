@@ -12,6 +12,7 @@ import { DATA_MOUNTPOINT, WORKER_SLOT_TAG } from './naming';
 import { WorkerSnapshotPolicy, type WorkerSnapshotSchedule } from './worker-snapshot-policy';
 import { workerUserData } from './worker-user-data';
 import type { WorkerVolumeRef } from './worker-data-volumes';
+import { nagArn } from '../nag-ids';
 
 export interface WorkerFleetProps {
   /** Environment name, used in names and the snapshot-policy tag. */
@@ -148,11 +149,11 @@ export class WorkerFleet extends Construct {
           reason: 'ec2:DescribeVolumes and cloudwatch:PutMetricData have no resource-level permissions; PutMetricData is limited to the CWAgent namespace by condition.',
         },
         {
-          id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:volume/*]',
+          id: `AwsSolutions-IAM5[Resource::${nagArn(role, 'ec2', 'volume/*')}]`,
           reason: "ec2:AttachVolume is limited by condition to volumes tagged with this worker's slot; the volume ID is not imported so that a restored volume can take the slot.",
         },
         {
-          id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]',
+          id: `AwsSolutions-IAM5[Resource::${nagArn(role, 'ec2', 'instance/*')}]`,
           reason: "ec2:AttachVolume is limited by condition to instances tagged with this worker's slot, i.e. the worker itself (naming its own ARN would be a dependency cycle).",
         },
       );
