@@ -135,6 +135,8 @@ export class Database extends Construct {
     });
 
     const subnets: ec2.SubnetSelection = { subnetGroupName: SUBNETS.data };
+    const primaryIdentifier = `${props.envName}-postgres`;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     this.instance = new rds.DatabaseInstance(this, 'Primary', {
       engine: POSTGRES_ENGINE,
       instanceType: new ec2.InstanceType(props.instanceClass),
@@ -158,7 +160,7 @@ export class Database extends Construct {
       performanceInsightRetention: props.performanceInsightRetention,
       performanceInsightEncryptionKey: this.key,
       monitoringInterval: props.monitoringInterval,
-      instanceIdentifier: `${props.envName}-postgres`,
+      instanceIdentifier: primaryIdentifier,
       cloudwatchLogsExports: ['postgresql', 'upgrade'],
       parameterGroup: this.parameterGroup,
       backupRetention: props.backupRetention,
@@ -177,6 +179,7 @@ export class Database extends Construct {
       removalPolicy: RemovalPolicy.SNAPSHOT,
     });
     this.secret = this.instance.secret!;
+    this.createLogGroups(this.instance, 'Primary', primaryIdentifier, logRetention);
     this.instance.addRotationSingleUser({
       automaticallyAfter: props.secretRotation,
       endpoint: props.secretsManagerEndpoint,
@@ -184,6 +187,7 @@ export class Database extends Construct {
     });
 
     if (props.readReplica) {
+      const replicaIdentifier = `${primaryIdentifier}-replica`;
       this.replica = new rds.DatabaseInstanceReadReplica(this, 'Replica', {
         sourceDatabaseInstance: this.instance,
         instanceType: new ec2.InstanceType(props.replicaInstanceClass ?? props.instanceClass),
@@ -197,7 +201,7 @@ export class Database extends Construct {
         performanceInsightRetention: props.performanceInsightRetention,
         performanceInsightEncryptionKey: this.key,
         monitoringInterval: props.monitoringInterval,
-        instanceIdentifier: `${props.envName}-postgres-replica`,
+        instanceIdentifier: replicaIdentifier,
         storageType: rds.StorageType.GP3,
         cloudwatchLogsExports: ['postgresql', 'upgrade'],
         iamAuthentication: true,
@@ -208,27 +212,29 @@ export class Database extends Construct {
         // A replica holds no data of its own; its source keeps the snapshot.
         removalPolicy: RemovalPolicy.DESTROY,
       });
-      Validations.of(this.replica).acknowledge({
-        id: 'AwsSolutions-RDS2',
-        reason: 'A read replica inherits storage encryption (and this CMK) from its encrypted source; CloudFormation rejects StorageEncrypted on a replica (cfn-lint F3020), so the rule cannot see it.',
-      });
-      Validations.of(this.replica).acknowledge({
-        id: 'AwsSolutions-RDS11',
-        reason: 'The replica listens on the same non-default port as the primary (Port is set); the rule compares against the engine default and cannot see the engine on a replica.',
-      });
-      Validations.of(this.replica).acknowledge({
-        id: 'AwsSolutions-RDS13',
-        reason: 'Read replicas cannot have automated backups of their own in this setup; the primary is backed up (seed 004 schedule) and a replica is rebuilt from it.',
-      });
-      Validations.of(this.replica).acknowledge({
-        id: 'AwsSolutions-RDS3',
-        reason: 'The replica is the second copy by design (seed 004: primary plus replica); the primary is Multi-AZ.',
-      });
+      this.createLogGroups(this.replica, 'Replica', replicaIdentifier, logRetention);
+      Validations.of(this.replica).acknowledge(
+        {
+          id: 'AwsSolutions-RDS2',
+          reason: 'A read replica inherits storage encryption (and this CMK) from its encrypted source; CloudFormation rejects StorageEncrypted on a replica (cfn-lint F3020), so the rule cannot see it.',
+        },
+        {
+          id: 'AwsSolutions-RDS11',
+          reason: 'The replica listens on the same non-default port as the primary (Port is set); the rule compares against the engine default and cannot see the engine on a replica.',
+        },
+        {
+          id: 'AwsSolutions-RDS13',
+          reason: 'Read replicas cannot have automated backups of their own in this setup; the primary is backed up (seed 004 schedule) and a replica is rebuilt from it.',
+        },
+        {
+          id: 'AwsSolutions-RDS3',
+          reason: 'The replica is the second copy by design (seed 004: primary plus replica); the primary is Multi-AZ.',
+        },
+      );
     }
 
     for (const inst of [this.instance, this.replica]) {
       if (!inst) continue;
-      this.createLogGroups(inst, inst === this.instance ? `${props.envName}-postgres` : `${props.envName}-postgres-replica`, props.logRetention ?? logs.RetentionDays.ONE_MONTH);
       const role = inst.node.tryFindChild('MonitoringRole');
       if (role) {
         Validations.of(role).acknowledge({
@@ -256,8 +262,7 @@ export class Database extends Construct {
    * adds a custom-resource Lambda per stack). They hold the slow-query and lock-wait audit trail.
    * Names are RDS's fixed convention.
    */
-  private createLogGroups(inst: rds.DatabaseInstanceBase, identifier: string, retention: logs.RetentionDays): void {
-    const prefix = inst === this.instance ? 'Primary' : 'Replica';
+  private createLogGroups(inst: rds.DatabaseInstanceBase, prefix: 'Primary' | 'Replica', identifier: string, retention: logs.RetentionDays): void {
     for (const type of ['postgresql', 'upgrade']) {
       const group = new logs.LogGroup(this, `${prefix}${type === 'postgresql' ? 'Postgresql' : 'Upgrade'}Logs`, {
         logGroupName: `/aws/rds/instance/${identifier}/${type}`,

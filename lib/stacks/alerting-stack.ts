@@ -3,7 +3,6 @@ import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
 import { AlertTopics, type AlertTopicMap } from '../constructs/alert-topics';
 import { SlackNotifier } from '../constructs/slack-notifier';
-import * as logs from 'aws-cdk-lib/aws-logs';
 
 export interface AlertingStackProps extends StackProps {
   /** The environment's validated config. */
@@ -32,7 +31,6 @@ export class AlertingStack extends Stack {
       webhookSecretNames: props.config.alerting.slackWebhookSecrets,
       criticalMention: props.config.alerting.criticalMention,
       alertEmail: props.config.alerting.alertEmail,
-      logRetention: props.config.production ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH,
     });
   }
 }

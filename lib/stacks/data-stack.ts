@@ -1,5 +1,4 @@
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
@@ -51,9 +50,8 @@ export class DataStack extends Stack {
     super(scope, id, { ...props, terminationProtection: props.config.production });
     const { config } = props;
     const db = config.database;
-    // Prod keeps database and cache logs a year (Control Tower CT.CLOUDWATCH.PR.2) and keeps the
-    // audit trail when the stack goes; other environments keep a month and clean up after themselves.
-    const logRetention = config.production ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH;
+    // Log groups keep their construct default (a month); the stage's LogRetentionFloor raises every
+    // prod log group to a year. Prod also keeps the database's audit trail when the stack goes.
 
     this.database = new Database(this, 'Postgres', {
       envName: config.name,
@@ -76,7 +74,6 @@ export class DataStack extends Stack {
       idleInTransactionTimeoutMs: db.idleInTransactionTimeoutMs,
       secretRotation: Duration.days(db.secretRotationDays),
       secretsManagerEndpoint: props.secretsManagerEndpoint,
-      logRetention,
       logRemovalPolicy: config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
 
@@ -90,7 +87,6 @@ export class DataStack extends Stack {
       replicas: config.cache.replicas,
       snapshotRetentionDays: config.cache.snapshotRetentionDays,
       port: config.cache.port,
-      logRetention,
     });
 
     this.databaseAlarms = new DatabaseAlarms(this, 'DatabaseAlarms', {
@@ -146,7 +142,6 @@ export class DataStack extends Stack {
       enforcePrefixes: config.roles.enforcePrefixes,
       rotationInterval: Duration.days(db.secretRotationDays),
       encryptionKey: this.database.key,
-      logRetention,
     });
   }
 }
