@@ -3,18 +3,14 @@
  * configuration: TLS with certificate and host-name verification against a CA bundle read from a
  * file. Pure; the handler does the reading.
  */
-import net from 'node:net';
 import type { ClientConfig } from 'pg';
 import { METRICS_NAMESPACE } from './contract';
 import type { ProbeOptions } from './probe';
 import { parseDbSecret, type DbSecret } from '../shared/db-secret';
+import { LAMBDA_RUNTIME_CA_BUNDLE, verifiedTlsOptions } from '../shared/db-tls';
 
-/**
- * Default CA bundle: the Lambda Node.js runtimes (20 and later) ship every Amazon root CA,
- * including the RDS certificate authorities, in this file but no longer load it by default.
- * Reading it for the database connection only keeps the SDK's cold start unaffected.
- */
-export const LAMBDA_RUNTIME_CA_BUNDLE = '/var/runtime/ca-cert.pem';
+/** Default CA bundle; read for the database connection only, so the SDK's cold start is unaffected. */
+export { LAMBDA_RUNTIME_CA_BUNDLE };
 
 export interface HandlerConfig {
   /** Environment name: the `Environment` dimension and part of the digest title. */
@@ -92,19 +88,13 @@ export function clientConfig(secret: DbSecret, cfg: Pick<HandlerConfig, 'host' |
   if (!host) throw new Error('db-health: no database host (set DB_HOST or add "host" to the secret)');
   const database = cfg.database ?? secret.dbname;
   if (!database) throw new Error('db-health: no database name (set DB_NAME or add "dbname" to the secret)');
-  if (!caPem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('db-health: the CA bundle holds no PEM certificate');
   return {
     host,
     port: cfg.port ?? secret.port ?? 5432,
     database,
     user: secret.username,
     password: secret.password,
-    ssl: {
-      ca: caPem,
-      rejectUnauthorized: true,
-      // SNI and the host-name check need a name; an IP address is checked against the IP SANs.
-      ...(net.isIP(host) ? {} : { servername: host }),
-    },
+    ssl: verifiedTlsOptions(host, caPem, 'db-health: the CA bundle'),
     application_name: 'db-health',
     connectionTimeoutMillis: 5_000,
     statement_timeout: 10_000,

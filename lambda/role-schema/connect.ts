@@ -6,11 +6,8 @@
  * database) fails at once. The final error says what was tried and what to check.
  */
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { Client, type ClientConfig } from 'pg';
-
-/** The Lambda Node.js runtimes ship the Amazon root CAs (RDS included) here, unloaded by default. */
-export const LAMBDA_RUNTIME_CA_BUNDLE = '/var/runtime/ca-cert.pem';
+import { LAMBDA_RUNTIME_CA_BUNDLE, verifiedTlsOptions } from '../shared/db-tls';
 
 export interface RetryPolicy {
   /** Stop retrying after this long, in ms. */
@@ -33,9 +30,7 @@ export function isRetryable(e: unknown): boolean {
 
 /** Verified TLS against a CA bundle (host name checked), as rds.force_ssl requires. */
 export function verifiedTls(host: string, caPath = LAMBDA_RUNTIME_CA_BUNDLE): ClientConfig['ssl'] {
-  const ca = readFileSync(caPath, 'utf8');
-  if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`the CA bundle ${caPath} holds no PEM certificate`);
-  return { ca, rejectUnauthorized: true, ...(net.isIP(host) ? {} : { servername: host }) };
+  return verifiedTlsOptions(host, readFileSync(caPath, 'utf8'), `the CA bundle ${caPath}`);
 }
 
 export interface ConnectDeps {
