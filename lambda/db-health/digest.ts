@@ -8,6 +8,7 @@ import { escapeIdentifier } from 'pg';
 import digestSql from '../../sql/db-health/digest.sql';
 import topStatementsSql from '../../sql/db-health/top-statements.sql';
 import { DIGEST_KIND } from './contract';
+import { SLACK_LIMITS, escapeSlack } from '../shared/slack-text';
 import { probeParams, type ProbeOptions, type Queryable } from './probe';
 
 export interface DigestOptions extends Omit<ProbeOptions, 'longQuerySeconds'> {
@@ -131,9 +132,7 @@ export async function collectDigest(db: Queryable, o: DigestOptions): Promise<Di
 // ---------------------------------------------------------------------------------------------
 
 /** Slack's three control characters in text from outside (table names, query text). */
-export function escapeSlack(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+export { escapeSlack };
 
 /** Text for inside a `code` span: escaped, single line, no backticks to close it early. */
 function code(text: string, max: number): string {
@@ -164,9 +163,9 @@ export function formatMs(ms: number): string {
 const count = (v: number): string => Math.round(v).toLocaleString('en-US');
 
 /** Slack limits (DESIGN.md): section text 3000 characters, header 150, 50 blocks. */
-export const SLACK_SECTION_MAX = 3000;
-export const SLACK_HEADER_MAX = 150;
-export const SLACK_MAX_BLOCKS = 50;
+export const SLACK_SECTION_MAX: number = SLACK_LIMITS.sectionText;
+export const SLACK_HEADER_MAX: number = SLACK_LIMITS.header;
+export const SLACK_MAX_BLOCKS: number = SLACK_LIMITS.blocks;
 
 /** Joins a title and lines into section text of at most `max` characters, saying what was cut. */
 export function fitLines(title: string, lines: readonly string[], max = SLACK_SECTION_MAX): string {

@@ -4,23 +4,13 @@
  * `<https://evil|docs>` inside it is shown as text and cannot ping or mislead anyone.
  */
 import type { Block, SlackMessage, TextObject } from './types';
+import { SLACK_LIMITS, escapeSlack } from '../shared/slack-text';
 
 /** Block Kit and message limits (api.slack.com/reference/block-kit). */
-export const LIMITS = {
-  header: 150,
-  sectionText: 3000,
-  field: 2000,
-  fields: 10,
-  contextElements: 10,
-  blocks: 50,
-  /** Slack truncates `text` beyond 40,000 characters; we stay well under. */
-  text: 3000,
-} as const;
+export const LIMITS = SLACK_LIMITS;
 
 /** Escapes the three characters Slack's mrkdwn gives meaning to. */
-export function esc(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+export const esc = escapeSlack;
 
 /** Cuts `text` to at most `max` code points (never splitting a surrogate pair), marking the cut. */
 export function truncate(text: string, max: number): string {
