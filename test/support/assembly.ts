@@ -109,20 +109,34 @@ export function readManifest(dir = ASSEMBLY_DIR): Manifest {
   return JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
 }
 
-/** Stack artifacts of one environment: `{ id, displayName, templateFile, stackName, terminationProtection }`. */
-export function stacksOf(envName: string) {
-  synthResult();
-  const nested = path.join(ASSEMBLY_DIR, `assembly-${envName}`);
-  const m = readManifest(nested);
-  return Object.entries(m.artifacts)
-    .filter(([, a]) => a.type === 'aws:cloudformation:stack')
-    .map(([id, a]) => ({
-      id,
-      displayName: a.displayName ?? id,
-      templateFile: path.join(nested, a.properties!.templateFile!),
-      stackName: a.properties?.stackName ?? id,
-      terminationProtection: a.properties?.terminationProtection ?? false,
-    }));
+export interface StackArtifact {
+  id: string;
+  displayName: string;
+  templateFile: string;
+  stackName: string;
+  terminationProtection: boolean;
+}
+
+const stacksByEnv = new Map<string, StackArtifact[]>();
+
+/** Stack artifacts of one environment (read once per test file). */
+export function stacksOf(envName: string): StackArtifact[] {
+  let stacks = stacksByEnv.get(envName);
+  if (!stacks) {
+    synthResult();
+    const nested = path.join(ASSEMBLY_DIR, `assembly-${envName}`);
+    stacks = Object.entries(readManifest(nested).artifacts)
+      .filter(([, a]) => a.type === 'aws:cloudformation:stack')
+      .map(([id, a]) => ({
+        id,
+        displayName: a.displayName ?? id,
+        templateFile: path.join(nested, a.properties!.templateFile!),
+        stackName: a.properties?.stackName ?? id,
+        terminationProtection: a.properties?.terminationProtection ?? false,
+      }));
+    stacksByEnv.set(envName, stacks);
+  }
+  return stacks;
 }
 
 const cache = new Map<string, Record<string, unknown>>();
@@ -131,8 +145,9 @@ const cache = new Map<string, Record<string, unknown>>();
 export function templateJson(envName: string, stack: string): Record<string, any> {
   const key = `${envName}/${stack}`;
   if (!cache.has(key)) {
-    const s = stacksOf(envName).find((x) => x.displayName === key);
-    if (!s) throw new Error(`No stack ${key} in the assembly; have: ${stacksOf(envName).map((x) => x.displayName).join(', ')}`);
+    const stacks = stacksOf(envName);
+    const s = stacks.find((x) => x.displayName === key);
+    if (!s) throw new Error(`No stack ${key} in the assembly; have: ${stacks.map((x) => x.displayName).join(', ')}`);
     cache.set(key, JSON.parse(fs.readFileSync(s.templateFile, 'utf8')));
   }
   return cache.get(key)!;
