@@ -273,9 +273,4 @@ export class Database extends Construct {
       inst.node.addDependency(group);
     }
   }
-
-  /** Allows a security group to connect to the listener port. */
-  public allowFrom(peer: ec2.ISecurityGroup, description: string): void {
-    this.securityGroup.addIngressRule(peer, ec2.Port.tcp(this.port), description);
-  }
 }

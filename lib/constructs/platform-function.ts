@@ -1,7 +1,6 @@
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -90,10 +89,5 @@ export class PlatformFunction extends Construct {
         reason: 'AWSLambdaVPCAccessExecutionRole only manages the ENIs a VPC function needs; it is the documented minimum.',
       });
     }
-  }
-
-  /** Grants the function's role a policy statement. */
-  public addToRolePolicy(statement: iam.PolicyStatement): void {
-    this.function.addToRolePolicy(statement);
   }
 }
