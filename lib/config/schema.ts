@@ -3,6 +3,7 @@
  * value fails `cdk synth` with the environment and field named, long before CloudFormation sees it.
  */
 import { z } from 'zod';
+import { cacheServiceSchema, checkCacheRegistry, DEFAULT_CACHE_SERVICES, keyPatternSchema, SEED_000_NAMESPACES } from './cache-registry';
 import { serviceRegistrySchema } from './service-registry';
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
@@ -74,6 +75,13 @@ export const cacheSchema = z.strictObject({
   snapshotRetentionDays: int(0, 35),
   /** Listener port. */
   port: int(1024, 65535),
+  /**
+   * Services that use the cache: each gets an app user (read/write) and a read-only user, limited
+   * to its namespaces and channels (lib/config/cache-registry.ts). @default DEFAULT_CACHE_SERVICES
+   */
+  services: z.array(cacheServiceSchema).default(() => DEFAULT_CACHE_SERVICES.map((s) => cacheServiceSchema.parse(s))),
+  /** Namespaces whose keys must carry a TTL; the cache-health probe counts those without. @default the seed-000 progress namespaces */
+  mustExpire: z.array(keyPatternSchema).default(() => [...SEED_000_NAMESPACES]),
 });
 
 export const workersSchema = z.strictObject({
@@ -198,6 +206,14 @@ export const environmentSchema = z
       if (!c.database.multiAz) ctx.addIssue({ code: 'custom', path: ['database', 'multiAz'], message: 'must be true in a production environment' });
       if (!c.database.deletionProtection) ctx.addIssue({ code: 'custom', path: ['database', 'deletionProtection'], message: 'must be true in a production environment' });
       if (c.cache.replicas < 1) ctx.addIssue({ code: 'custom', path: ['cache', 'replicas'], message: 'must be at least 1 in a production environment (automatic failover needs a replica)' });
+    }
+    // Per-service users (RBAC) with IAM authentication and %R~ read-only key patterns need Redis 7
+    // (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth-iam.html: "Redis OSS version 7.0 and above").
+    if (c.cache.engine === 'redis' && Number(c.cache.engineVersion.split('.')[0]) < 7) {
+      ctx.addIssue({ code: 'custom', path: ['cache', 'engineVersion'], message: 'must be 7.0 or later: the per-service cache users authenticate with IAM, which needs Redis 7' });
+    }
+    for (const issue of checkCacheRegistry(c.cache.services, c.cache.mustExpire, c.roles.services).issues) {
+      ctx.addIssue({ code: 'custom', path: ['cache', ...issue.path], message: issue.message });
     }
     if ((c.account === undefined) !== (c.region === undefined)) {
       ctx.addIssue({ code: 'custom', path: [c.account === undefined ? 'account' : 'region'], message: 'set both account and region, or neither (environment-agnostic)' });
