@@ -8,6 +8,8 @@ module.exports = {
     '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }],
     '^.+\\.sql$': '<rootDir>/test/support/text-transform.js',
   },
+  // github-slugger (GitHub's own heading anchors, for the runbook test) ships only as ES modules.
+  transformIgnorePatterns: ['/node_modules/(?!github-slugger/)'],
   moduleFileExtensions: ['ts', 'js', 'json', 'sql', 'sh'],
   // Synth-heavy and PostgreSQL tests share the 2 cores; more workers only thrash.
   maxWorkers: 2,

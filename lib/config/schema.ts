@@ -136,6 +136,16 @@ export const alarmsSchema = z.strictObject({
   workerMemoryPercent: z.number().min(1).max(100),
 });
 
+/** Slack delivery settings beyond the webhooks (issue 14). */
+export const slackSchema = z.strictObject({
+  /**
+   * Web URL under which `docs/runbooks/…` is served, e.g. `https://github.com/acme/platform-infra/blob/main`;
+   * every alarm's description then ends with `Runbook: <url>` and Slack shows a Runbook button.
+   * Unset: the link is the repository-relative path (shown as text, no button).
+   */
+  runbookUrlBase: z.string().regex(/^https:\/\/[^\s"<>|]+$/, 'must be an https URL without spaces, e.g. "https://github.com/acme/platform-infra/blob/main"').optional(),
+});
+
 export const alertingSchema = z.strictObject({
   /** Secrets Manager secret names holding the Slack webhook URL per severity. */
   slackWebhookSecrets: z.strictObject({
@@ -147,6 +157,8 @@ export const alertingSchema = z.strictObject({
   criticalMention: z.string().regex(/^(none|here|channel|S[A-Z0-9]{6,})$/, 'must be "none", "here", "channel" or a Slack user-group ID like "S0123ABCD"'),
   /** Second path for critical alerts (and the dead-letter alarm): an email subscription. */
   alertEmail: z.email().optional(),
+  /** Slack settings beyond the webhooks: the runbook links. @default {} */
+  slack: slackSchema.default({}),
 });
 
 export const dbHealthSchema = z.strictObject({

@@ -7,6 +7,7 @@ import { DataStack } from '../stacks/data-stack';
 import { NetworkStack } from '../stacks/network-stack';
 import { ObservabilityStack } from '../stacks/observability-stack';
 import { WorkersStack } from '../stacks/workers-stack';
+import { RunbookLinks } from '../constructs/alarms/runbook-links';
 import { LogRetentionFloor } from './log-retention-floor';
 
 export interface PlatformStageProps extends StageProps {
@@ -33,6 +34,8 @@ export class PlatformStage extends Stage {
     });
     const tags = { Environment: config.name, ManagedBy: 'platform-infra' };
     if (config.production) Aspects.of(this).add(new LogRetentionFloor(365));
+    // Every alarm's description ends with its runbook link (docs/runbooks/), for the Slack button.
+    Aspects.of(this).add(new RunbookLinks({ envName: config.name, urlBase: config.alerting.slack.runbookUrlBase }));
 
     this.network = new NetworkStack(this, 'Network', { config, tags, description: `${config.name}: VPC, endpoints, flow logs` });
     this.alerting = new AlertingStack(this, 'Alerting', { config, tags, description: `${config.name}: alert topics and the Slack notifier` });

@@ -5,7 +5,7 @@ function withValue(env: keyof typeof ENVIRONMENTS, path: string, value: unknown)
   const raw = structuredClone(ENVIRONMENTS[env]) as Record<string, any>;
   const keys = path.split('.');
   let o = raw;
-  for (const k of keys.slice(0, -1)) o = o[k];
+  for (const k of keys.slice(0, -1)) o = o[k] ??= {};
   if (value === undefined) delete o[keys[keys.length - 1]];
   else o[keys[keys.length - 1]] = value;
   return raw;
@@ -54,6 +54,7 @@ describe('environment config', () => {
     ['dev', 'alerting.criticalMention', '@oncall', /alerting\.criticalMention: must be "none", "here", "channel" or a Slack user-group ID/],
     ['dev', 'alerting.slackWebhookSecrets.critical', 'has spaces', /alerting\.slackWebhookSecrets\.critical: must be a valid Secrets Manager secret name/],
     ['dev', 'alerting.alertEmail', 'not-an-email', /alerting\.alertEmail/],
+    ['dev', 'alerting.slack.runbookUrlBase', 'http://github.com/acme/infra', /alerting\.slack\.runbookUrlBase: must be an https URL/],
     ['dev', 'dbHealth.scheduleMinutes', 0, /dbHealth\.scheduleMinutes/],
     ['dev', 'account', '1234', /account: must be a 12-digit AWS account ID/],
     ['dev', 'region', 'seoul', /region: must be an AWS region/],
