@@ -1,16 +1,16 @@
 /**
- * The one code path the Lambda and the CLI share: parse → classify → route to a severity →
+ * The one code path the Lambda and the CLI share: parse → classify (families/) → route to a severity →
  * enrich (best effort, bounded) → render → plan posts (digests in a storm) → deliver, paced.
  * Returns which queue items could not be delivered so that SQS retries them.
  */
-import { classify } from './classify';
+import { classify, contentSeverity } from './classify';
 import type { PostOutcome } from './deliver';
 import { enrichItems, recallAlarmStarts, rememberAlarmStarts, type EnrichClients, type EnrichOptions } from './enrich';
 import { render } from './format';
 import { parseEvent } from './parse';
 import { planPosts } from './plan';
 import { describeError } from './redact';
-import type { Envelope, Item, Post, Severity, SlackMessage } from './types';
+import type { Envelope, Item, Notification, Post, Severity, SlackMessage } from './types';
 import { isSeverity } from './types';
 import type { WebhookResolver } from './webhooks';
 
@@ -74,9 +74,16 @@ export interface BatchResult {
   readonly undeliveredWithoutId: number;
 }
 
-/** The severity of an envelope: configured source ARNs first, then the ARN's name, then the default. */
-export function severityOf(env: Envelope, config: NotifierConfig): Severity {
+/**
+ * Routes a notification to a severity (and so a webhook): the CLI's forced severity first, then
+ * what the content itself implies (an RDS event's ID, a backup job's state — the same whichever
+ * path it came by), then the configured source ARNs, then the ARN's name, then the default.
+ * Alarms imply nothing themselves: the topic they were sent to is their severity.
+ */
+export function severityOf(env: Envelope, config: NotifierConfig, notification?: Notification): Severity {
   if (config.forcedSeverity) return config.forcedSeverity;
+  const fromContent = notification ? contentSeverity(notification) : undefined;
+  if (fromContent) return fromContent;
   const map = config.severityBySource ?? {};
   for (const arn of env.sourceArns) {
     const s = map[arn];
@@ -94,7 +101,10 @@ export async function processEvent(event: unknown, deps: NotifierDeps): Promise<
   const now = deps.now ?? (() => new Date());
   const cfg = deps.config;
 
-  const items: Item[] = parseEvent(event).map((envelope) => ({ envelope, severity: severityOf(envelope, cfg), notification: classify(envelope) }));
+  const items: Item[] = parseEvent(event).map((envelope) => {
+    const notification = classify(envelope);
+    return { envelope, severity: severityOf(envelope, cfg, notification), notification };
+  });
   rememberAlarmStarts(items);
 
   // Enrich only where a post of its own will carry it: in a storm the digest lines are short.

@@ -79,18 +79,35 @@ export interface AlarmTransition {
   readonly children: readonly AlarmChild[];
   /** The datapoints that crossed (parsed from the reason), newest first as CloudWatch lists them. */
   readonly observed: readonly number[];
+  /** Why the alarm's actions were suppressed (`WaitPeriod`, `ExtensionPeriod`, `Alarm`), EventBridge only. */
+  readonly suppressedBy?: string;
+  /** The suppressor alarm of a composite alarm. */
+  readonly suppressor?: string;
   /** Anomaly band edges when the reason names them. */
   readonly band?: { readonly lower?: number; readonly upper?: number };
 }
 
+/** An RDS event, from an RDS event subscription (SNS) or EventBridge (`RDS DB Instance Event`, …). */
 export interface RdsEvent {
+  /** Which path it came by; rendering shows it, severity ignores it. */
+  readonly via: 'sns' | 'eventbridge';
+  /** The resource's name (`prod-db`). */
   readonly sourceId?: string;
+  /** In the SNS vocabulary: `db-instance`, `db-cluster`, `db-snapshot`, `db-parameter-group`, … */
   readonly sourceType?: string;
   readonly sourceArn?: string;
+  /** `RDS-EVENT-0049`. */
   readonly eventId?: string;
   readonly message: string;
   readonly time?: string;
+  /** The console link the SNS message carries. */
   readonly link?: string;
+  /** EventBridge's `EventCategories`. */
+  readonly categories?: readonly string[];
+  /** EventBridge's `detail-type`. */
+  readonly detailType?: string;
+  readonly region?: string;
+  readonly account?: string;
 }
 
 export interface EventBridgeEvent {
