@@ -4,3 +4,4 @@ export * from './service-registry';
 export * from './cache-registry';
 export * from './cache-acl';
 export { ENVIRONMENTS } from './environments';
+export * from './cost';

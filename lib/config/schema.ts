@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { cacheServiceSchema, checkCacheRegistry, DEFAULT_CACHE_SERVICES, keyPatternSchema, SEED_000_NAMESPACES } from './cache-registry';
+import { costSchema } from './cost';
 import { serviceRegistrySchema } from './service-registry';
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
@@ -205,6 +206,8 @@ export const environmentSchema = z
     alerting: alertingSchema,
     dbHealth: dbHealthSchema,
     roles: rolesSchema,
+    /** Cost-estimate assumptions and the PR flag threshold (`npm run cost`); every field has a default. */
+    cost: costSchema.prefault({}),
   })
   .superRefine((c, ctx) => {
     if (c.database.maxAllocatedStorageGiB < c.database.allocatedStorageGiB) {
