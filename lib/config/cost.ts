@@ -30,9 +30,9 @@ export const costAssumptionsSchema = z.strictObject({
   dbStorageUsedPercent: percent.default(50),
   /** Share of the database's data that changes each day (incremental backup growth). */
   dbDailyChangePercent: percent.default(2),
-  /** Share of each worker data volume ever written (docs/workers.md: 100% is the upper bound). */
+  /** Share of each worker data volume ever written (docs/runbooks/workers.md: 100% is the upper bound). */
   workerVolumeWrittenPercent: percent.default(100),
-  /** Share of each worker data volume rewritten each day (docs/workers.md: 2%). */
+  /** Share of each worker data volume rewritten each day (docs/runbooks/workers.md: 2%). */
   workerDailyChurnPercent: percent.default(2),
   /** GiB held by the cache (size of each daily cache snapshot). */
   cacheDataGiB: nonNegative.default(0.5),

@@ -1,6 +1,6 @@
 /**
  * EC2 and EBS: instance hours, root volumes, detailed monitoring, standalone gp3 volumes and their
- * snapshots. The snapshot estimate follows docs/workers.md ("Monthly snapshot storage"): DLM and AWS
+ * snapshots. The snapshot estimate follows docs/runbooks/workers.md ("Monthly snapshot storage"): DLM and AWS
  * Backup snapshots of one volume are incremental against each other, so the account pays once for
  * the current image plus every changed block inside the longest retention horizon.
  */
@@ -91,7 +91,7 @@ export const priceVolume: Pricer = (ref, ctx) => {
         'ebs.snapshot',
         `snapshots (${by.join(' + ')}, ${Math.ceil(days)}-day horizon): ${image.toFixed(0)} GiB image + ${churn.toFixed(0)} GiB churn`,
         image + churn,
-        `${a.workerVolumeWrittenPercent}% of the volume written, ${a.workerDailyChurnPercent}% rewritten a day (cost.assumptions.workerVolumeWrittenPercent, workerDailyChurnPercent; model in docs/workers.md)`,
+        `${a.workerVolumeWrittenPercent}% of the volume written, ${a.workerDailyChurnPercent}% rewritten a day (cost.assumptions.workerVolumeWrittenPercent, workerDailyChurnPercent; model in docs/runbooks/workers.md)`,
       ),
     );
   }

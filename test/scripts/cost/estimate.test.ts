@@ -4,7 +4,7 @@
  * - Multi-AZ bills both instances and both copies of storage:
  *   https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_OnDemandDBInstances.html
  * - Interface endpoints bill per endpoint per AZ hour: https://aws.amazon.com/privatelink/pricing/
- * - Snapshot storage model: docs/workers.md ("Monthly snapshot storage …").
+ * - Snapshot storage model: docs/runbooks/workers.md ("Monthly snapshot storage …").
  */
 import { byResource, estimateEnvironment } from '../../../scripts/cost/estimate';
 import type { Template } from '../../../scripts/diff/assembly';
@@ -106,8 +106,8 @@ describe('estimateEnvironment on a known small template', () => {
   });
 });
 
-describe('worker volumes and their snapshots (docs/workers.md model)', () => {
-  test('100 GiB, 2% a day, 30-day AWS Backup horizon and 14 daily DLM snapshots: 160 GiB-month, as in docs/workers.md', () => {
+describe('worker volumes and their snapshots (docs/runbooks/workers.md model)', () => {
+  test('100 GiB, 2% a day, 30-day AWS Backup horizon and 14 daily DLM snapshots: 160 GiB-month, as in docs/runbooks/workers.md', () => {
     const volume = { Type: 'AWS::EC2::Volume', Properties: { Size: 100, VolumeType: 'gp3', Iops: 3000, Throughput: 125, Tags: [{ Key: 'platform:snapshot-policy', Value: 'p' }] } };
     const dlm = {
       Type: 'AWS::DLM::LifecyclePolicy',
@@ -131,7 +131,7 @@ describe('worker volumes and their snapshots (docs/workers.md model)', () => {
     });
     const snap = e.lines.find((l) => l.priceKey === 'ebs.snapshot')!;
     expect(snap.quantity).toBeCloseTo(160, 6);
-    expect(snap.monthlyUsd).toBeCloseTo(8, 6); // docs/workers.md: $8.00 per worker
+    expect(snap.monthlyUsd).toBeCloseTo(8, 6); // docs/runbooks/workers.md: $8.00 per worker
     expect(snap.item).toMatch(/DLM \+ AWS Backup, 30-day horizon/);
   });
 });
