@@ -9,11 +9,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, ENVIRONMENTS, loadEnvironment } from '../../lib/config';
+import { ConfigError, ENVIRONMENTS } from '../../lib/config';
 import { AssemblyError, readAssembly } from '../diff/assembly';
 import { makeTempDir, synthesize, SynthError } from '../diff/synth';
-import { estimateEnvironment } from './estimate';
-import { loadPrices, PriceFileError, pricedRegions } from './prices/load';
+import { estimateFromAssembly } from './environments';
+import { PriceFileError, pricedRegions } from './prices/load';
 import { FORMATS, render, type Format } from './render';
 import type { EnvironmentEstimate } from './types';
 
@@ -92,13 +92,7 @@ function parse(argv: string[]): Options | 'help' {
 /** Estimates the named environments of an assembly directory, with each environment's config. */
 export function estimateAssembly(dir: string, envs: readonly string[], region?: string): EnvironmentEstimate[] {
   const asm = readAssembly(dir);
-  return envs.map((env) => {
-    const cfg = loadEnvironment(env, ENVIRONMENTS[env as keyof typeof ENVIRONMENTS]);
-    const stacks = asm.stacks.filter((s) => s.environment === env);
-    if (stacks.length === 0) throw new AssemblyError(`the assembly in ${dir} has no stacks of environment "${env}"`);
-    const r = region ?? cfg.region ?? cfg.cost.assumptions.defaultRegion;
-    return estimateEnvironment({ environment: env, stacks, prices: loadPrices(r), assumptions: cfg.cost.assumptions, regionAssumed: region === undefined && cfg.region === undefined });
-  });
+  return envs.map((env) => estimateFromAssembly(asm, env, region));
 }
 
 /** Runs the CLI; resolves to the exit code. Never calls process.exit (tests call it in-process). */

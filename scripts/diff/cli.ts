@@ -14,6 +14,7 @@ import { evaluateGate } from './gate';
 import { GITHUB_COMMENT_LIMIT, renderReport } from './report';
 import { createWorktree, DEFAULT_SYNTH_COMMAND, git, makeTempDir, synthesize, SynthError, type Worktree } from './synth';
 import { diffAssemblies } from './template-diff';
+import { diffCosts, renderCostSection } from '../cost/compare';
 
 export const EXIT_OK = 0;
 export const EXIT_BLOCKED = 1;
@@ -221,7 +222,9 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     const [oldAsm, newAsm] = await clock.phase('read assemblies', () => [readAssembly(oldDir), readAssembly(newDir)] as const);
     const stacks = await clock.phase('diff', () => diffAssemblies(oldAsm, newAsm));
     const gate = evaluateGate(stacks, opts.allow);
-    const report = await clock.phase('report', () => renderReport(stacks, gate, { oldLabel, newLabel, maxChars: opts.maxChars }));
+    // The cost section informs; it never changes the exit code (a flagged rise is for review).
+    const costs = await clock.phase('cost', () => diffCosts(oldAsm, newAsm));
+    const report = await clock.phase('report', () => renderReport(stacks, gate, { oldLabel, newLabel, maxChars: opts.maxChars, costSection: renderCostSection(costs) }));
     if (opts.out) {
       fs.mkdirSync(path.dirname(path.resolve(io.cwd, opts.out)), { recursive: true });
       fs.writeFileSync(path.resolve(io.cwd, opts.out), report);
@@ -234,6 +237,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     clock.log(`${stacks.length} stacks, ${changed} with changes; ${gate.blocking.length} blocking, ${gate.allowed.length} allowed`);
     for (const f of gate.blocking) clock.log(`BLOCKED ${f.stack} ${f.change.logicalId} (${f.change.resourceType}) ${f.change.path ?? ''}: ${f.why}`);
     for (const a of gate.unusedAllows) clock.log(`warning: --allow ${a} matched no destructive change`);
+    for (const c of costs.filter((x) => x.flagged)) clock.log(`cost: ${c.environment} estimate rises ${((c.share ?? 0) * 100).toFixed(1)}% (flagged above ${((c.threshold ?? 0) * 100).toFixed(0)}%, not blocked)`);
     if (opts.keep && tmp) clock.log(`kept ${tmp}`);
     clock.log(clock.summary());
     return gate.exitCode;

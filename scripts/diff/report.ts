@@ -21,6 +21,8 @@ export interface ReportOptions {
   readonly maxChars?: number;
   /** Security table rows shown per stack before the rest is left to the details. @default 15 */
   readonly securityRowsPerStack?: number;
+  /** Markdown lines of the cost section (scripts/cost/compare.ts `renderCostSection`). @default none */
+  readonly costSection?: readonly string[];
 }
 
 const COUNTED: readonly ChangeKind[] = ['added', 'updated', 'replaced', 'destroyed', 'orphaned'];
@@ -104,6 +106,8 @@ function render(stacks: readonly StackDiff[], gate: GateResult, opts: ReportOpti
       L.push(`${assetOnly} resource${assetOnly === 1 ? '' : 's'} changed only by an asset hash (new Lambda bundle or other asset) and ${assetOnly === 1 ? 'is' : 'are'} not listed below.`, '');
     }
   }
+
+  if (opts.costSection && opts.costSection.length > 0) L.push(...opts.costSection);
 
   const secure = changed.filter((s) => s.security.iamChanged || s.security.securityGroupsChanged);
   if (secure.length > 0) {
