@@ -1,0 +1,54 @@
+/**
+ * Runs one of the repository's CLIs the way a person does (`npm run <name>` is `tsx [--require
+ * ./scripts/register-sql.cjs] <file>`), as a child process with a controlled environment.
+ */
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+
+export const REPO = path.resolve(__dirname, '..', '..');
+const TSX = path.join(REPO, 'node_modules', '.bin', 'tsx');
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The entry file of each npm script, and whether it needs the .sql require hook. */
+export const CLIS = {
+  roles: { file: 'lambda/role-schema/cli.ts', sql: true },
+  notify: { file: 'lambda/notifier/cli.ts', sql: false },
+  'db-health': { file: 'lambda/db-health/cli.ts', sql: true },
+  diff: { file: 'scripts/diff/cli.ts', sql: false },
+} as const;
+
+/** A minimal environment: PATH and HOME, no AWS or Slack settings from the caller's shell. */
+export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...extra };
+}
+
+export interface SpawnOptions {
+  readonly env?: Record<string, string>;
+  readonly cwd?: string;
+  /** Called with the child once it runs (to send it a signal). */
+  readonly onSpawn?: (child: import('node:child_process').ChildProcess, stderrSoFar: () => string) => void;
+}
+
+export function spawnCli(name: keyof typeof CLIS, args: readonly string[], opts: SpawnOptions = {}): Promise<CliRun> {
+  const c = CLIS[name];
+  const argv = [...(c.sql ? ['--require', path.join(REPO, 'scripts', 'register-sql.cjs')] : []), path.join(REPO, c.file), ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, argv, { cwd: opts.cwd ?? REPO, env: opts.env ?? cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    opts.onSpawn?.(child, () => stderr);
+  });
+}
+
+/** A stack frame line, as Node prints them. */
+export const STACK_FRAME = /^\s+at .+[:(]\d+/m;
