@@ -12,7 +12,7 @@ import { App } from 'aws-cdk-lib';
 import { failOnValidationFindings } from '../lib/stages/validation-gate';
 import { ConfigError, ENVIRONMENTS, loadEnvironment, type EnvironmentConfig } from '../lib/config';
 import { buildPlatform } from '../lib/stages/platform-stage';
-import { GitHubOidcStack } from '../lib/stacks/github-oidc-stack';
+import { GITHUB_REPOSITORY, GitHubOidcStack } from '../lib/stacks/github-oidc-stack';
 
 const app = new App();
 
@@ -21,12 +21,23 @@ function setting(env: string, key: 'account' | 'region'): string | undefined {
   return fromContext ?? process.env[`PLATFORM_${env.toUpperCase()}_${key.toUpperCase()}`] ?? undefined;
 }
 
+/** `-c githubRepo=owner/name`, or a ConfigError naming the bad value. */
+function githubRepository(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !GITHUB_REPOSITORY.test(value)) {
+    throw new ConfigError(`-c githubRepo must be the GitHub repository as owner/name, e.g. -c githubRepo=acme/platform-infra (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
 const wanted = ((app.node.tryGetContext('environments') as string | undefined) ?? Object.keys(ENVIRONMENTS).join(','))
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
 
 try {
+  // Checked first, before anything is built, so that a typo costs no synth.
+  const githubRepo = githubRepository(app.node.tryGetContext('githubRepo'));
   const configs: EnvironmentConfig[] = wanted.map((name) => {
     const raw = ENVIRONMENTS[name as keyof typeof ENVIRONMENTS];
     if (!raw) {
@@ -39,8 +50,7 @@ try {
   buildPlatform(app, configs);
   // The GitHub OIDC provider and deploy roles (outside the Stages), only when asked for:
   // `npx cdk deploy GitHubOidc -c githubRepo=owner/name -c environments=dev,staging`.
-  const githubRepo = app.node.tryGetContext('githubRepo') as string | undefined;
-  if (githubRepo) new GitHubOidcStack(app, 'GitHubOidc', { repository: githubRepo, environments: wanted });
+  if (githubRepo !== undefined) new GitHubOidcStack(app, 'GitHubOidc', { repository: githubRepo, environments: wanted });
 } catch (e) {
   if (e instanceof ConfigError) {
     // A config mistake is the user's to fix: print the message, not a stack trace.

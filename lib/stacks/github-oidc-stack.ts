@@ -2,6 +2,9 @@ import { Aws, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
+/** A GitHub repository as `owner/name`. */
+export const GITHUB_REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+
 /** GitHub Actions' OIDC issuer. */
 export const GITHUB_OIDC_ISSUER = 'token.actions.githubusercontent.com';
 
@@ -47,7 +50,7 @@ export class GitHubOidcStack extends Stack {
 
   constructor(scope: Construct, id: string, props: GitHubOidcStackProps) {
     super(scope, id, props);
-    if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(props.repository)) {
+    if (!GITHUB_REPOSITORY.test(props.repository)) {
       throw new Error(`GitHubOidcStack: repository must be "owner/name" (got "${props.repository}")`);
     }
     if (props.environments.length === 0) throw new Error('GitHubOidcStack: environments must name at least one environment');

@@ -8,17 +8,20 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { ENVIRONMENTS } from '../../lib/config';
+import { EXIT, parseCommandLine, runMain, UsageError, wantsHelp } from '../cli-kit';
 import { AssemblyError, readAssembly } from './assembly';
-import { evaluateGate } from './gate';
+import { allowEntryProblem, evaluateGate } from './gate';
 import { GITHUB_COMMENT_LIMIT, renderReport } from './report';
-import { createWorktree, DEFAULT_SYNTH_COMMAND, git, makeTempDir, synthesize, SynthError, type Worktree } from './synth';
+import { createWorktree, DEFAULT_SYNTH_COMMAND, git, makeTempDir, stopSynths, synthesize, SynthError, type Worktree } from './synth';
 import { diffAssemblies } from './template-diff';
 import { diffCosts, renderCostSection } from '../cost/compare';
 
-export const EXIT_OK = 0;
-export const EXIT_BLOCKED = 1;
-export const EXIT_ERROR = 2;
+export const EXIT_OK = EXIT.OK;
+export const EXIT_BLOCKED = EXIT.FAILED;
+export const EXIT_ERROR = EXIT.USAGE;
+/** Exit codes after Ctrl-C / SIGTERM, as a shell reports a process killed by them (128 + signal). */
+export const EXIT_SIGNAL: Readonly<Record<'SIGINT' | 'SIGTERM', number>> = { SIGINT: 130, SIGTERM: 143 };
 
 export const USAGE = `Usage:
   npm run diff -- --base <git-ref> [options]          synthesize <git-ref> (in a temporary git worktree) and the working tree, then diff
@@ -27,9 +30,10 @@ export const USAGE = `Usage:
 
 Options:
   --out <file>              write the Markdown report to <file> instead of stdout
-  --allow <id>              accept a destructive change to a stateful resource; <id> is a logical ID,
-                            a resource type (AWS::EC2::Volume), <env>/<stack>/<logicalId> or a construct path.
-                            Repeatable.
+  --allow <env>/<id>        accept a destructive change to a stateful resource in one environment:
+                            <env>/<LogicalId>, <env>/<Stack>/<LogicalId> or a construct path
+                            (prod/Data/Database/Instance/Resource). Bare IDs and resource types are
+                            refused, so that allowing something in dev never allows it in prod. Repeatable.
   --max-chars <n>           keep the report under <n> characters (default ${GITHUB_COMMENT_LIMIT}, GitHub's comment limit)
   --synth-command <cmd>     how to synthesize a checkout; {out} is the output directory, also exported as
                             CDK_OUTDIR (default: ${DEFAULT_SYNTH_COMMAND})
@@ -39,7 +43,8 @@ Options:
   -h, --help                this text
 
 Exit codes: 0 no changes or only safe ones; 1 a stateful resource would be replaced, destroyed or
-orphaned; 2 usage, git, synth or assembly error.`;
+orphaned; 2 usage, git ref, synth or assembly error; 130 interrupted (Ctrl-C; the temporary worktree
+is removed first).`;
 
 export interface CliIo {
   readonly stdout: (s: string) => void;
@@ -53,8 +58,6 @@ const defaultIo: CliIo = {
   stderr: (s) => process.stderr.write(s),
   cwd: process.cwd(),
 };
-
-class UsageError extends Error {}
 
 interface Options {
   base?: string;
@@ -70,29 +73,20 @@ interface Options {
 }
 
 function parse(argv: string[]): Options | 'help' {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        base: { type: 'string' },
-        old: { type: 'string' },
-        new: { type: 'string' },
-        out: { type: 'string' },
-        allow: { type: 'string', multiple: true },
-        'max-chars': { type: 'string' },
-        'synth-command': { type: 'string' },
-        sequential: { type: 'boolean' },
-        keep: { type: 'boolean' },
-        verbose: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  if (wantsHelp(argv)) return 'help';
+  const { values } = parseCommandLine(argv, {
+    base: { type: 'string' },
+    old: { type: 'string' },
+    new: { type: 'string' },
+    out: { type: 'string' },
+    allow: { type: 'string', multiple: true },
+    'max-chars': { type: 'string' },
+    'synth-command': { type: 'string' },
+    sequential: { type: 'boolean' },
+    keep: { type: 'boolean' },
+    verbose: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) return 'help';
   if (values.base !== undefined && values.old !== undefined) throw new UsageError('--base and --old exclude each other');
   if (values.base === undefined && (values.old === undefined || values.new === undefined)) {
@@ -102,7 +96,10 @@ function parse(argv: string[]): Options | 'help' {
   const maxChars = values['max-chars'] === undefined ? GITHUB_COMMENT_LIMIT : Number(values['max-chars']);
   if (!Number.isInteger(maxChars) || maxChars < 2000) throw new UsageError(`--max-chars must be an integer of at least 2000 (got ${values['max-chars']})`);
   const allow = (values.allow ?? []).map((a) => a.trim());
-  if (allow.some((a) => a === '')) throw new UsageError('--allow needs a logical ID or resource type');
+  for (const a of values.allow ?? []) {
+    const problem = allowEntryProblem(a, Object.keys(ENVIRONMENTS));
+    if (problem) throw new UsageError(problem);
+  }
   return {
     base: values.base,
     old: values.old,
@@ -156,7 +153,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     opts = parse(argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    io.stderr(`error: ${e.message}\n\n${USAGE}\n`);
+    io.stderr(`error: ${e.message} (see --help)\n`);
     return EXIT_ERROR;
   }
   if (opts === 'help') {
@@ -171,12 +168,21 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     worktree?.remove();
     if (tmp && !opts.keep) fs.rmSync(tmp, { recursive: true, force: true });
   };
+  // Ctrl-C: stop the synths (their own process groups), then remove the worktree and the temporary
+  // directory, and exit 130 (143 for SIGTERM). Repeated signals while that runs are ignored, so
+  // that a second Ctrl-C cannot interrupt the cleanup half-way.
+  let interrupted = false;
   const onSignal = (sig: NodeJS.Signals) => {
-    cleanup();
-    process.kill(process.pid, sig);
+    if (interrupted) return;
+    interrupted = true;
+    clock.log(`${sig}: stopping the synths and removing the temporary worktree …`);
+    void stopSynths().finally(() => {
+      cleanup();
+      process.exit(EXIT_SIGNAL[sig as 'SIGINT' | 'SIGTERM'] ?? EXIT_SIGNAL.SIGINT);
+    });
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     let oldDir: string;
     let newDir: string;
@@ -242,26 +248,21 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     clock.log(clock.summary());
     return gate.exitCode;
   } catch (e) {
+    if (interrupted) return new Promise<number>(() => undefined); // the signal handler exits
     if (e instanceof SynthError || e instanceof AssemblyError) {
       io.stderr(`error: ${e.message}\n`);
       return EXIT_ERROR;
     }
     throw e;
   } finally {
-    cleanup();
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    if (!interrupted) {
+      cleanup();
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    }
   }
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      process.stderr.write(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exitCode = EXIT_ERROR;
-    },
-  );
+  runMain('diff', (x) => x, () => main(process.argv.slice(2)));
 }

@@ -28,9 +28,28 @@ export interface GateResult {
 const DESTRUCTIVE = new Set(['replaced', 'destroyed', 'orphaned']);
 
 /**
- * An allow entry matches a finding by logical ID (`DatabaseInstance1A2B3C4D`), resource type
- * (`AWS::ElastiCache::ReplicationGroup`), stack-qualified logical ID (`dev/Data/DatabaseInstance1A2B3C4D`)
- * or construct path (`dev/Data/Database/Instance/Resource`).
+ * Checks one `--allow` entry: it must name its environment, so that accepting a destructive change
+ * in dev can never also accept the same logical ID in prod. Accepted forms:
+ * `<env>/<LogicalId>`, `<env>/<Stack>/<LogicalId>` or a construct path `<env>/<Stack>/…/Resource`.
+ * Returns an error message, or undefined when the entry is well-formed.
+ */
+export function allowEntryProblem(entry: string, environments?: readonly string[]): string | undefined {
+  const e = entry.trim();
+  const hint = 'name the environment: <env>/<LogicalId>, <env>/<Stack>/<LogicalId> or a construct path like prod/Data/Database/Instance/Resource';
+  if (e === '') return `--allow needs a value; ${hint}`;
+  if (/\s/.test(e)) return `--allow ${JSON.stringify(entry)} contains whitespace; ${hint}`;
+  if (/^AWS::/i.test(e) || /::/.test(e.split('/')[0] ?? '')) return `--allow ${e}: a resource type would accept every such resource in every environment; ${hint}`;
+  const [env, ...rest] = e.split('/');
+  if (rest.length === 0 || rest.some((x) => x === '')) return `--allow ${e} is not environment-qualified; ${hint}`;
+  if (environments && !environments.includes(env)) return `--allow ${e}: "${env}" is not an environment (${environments.join(', ')})`;
+  return undefined;
+}
+
+/**
+ * An allow entry matches a finding by environment-qualified logical ID (`prod/DatabaseInstance1A2B3C4D`),
+ * stack-qualified logical ID (`prod/Data/DatabaseInstance1A2B3C4D`) or construct path
+ * (`prod/Data/Database/Instance/Resource`); see {@link allowEntryProblem}. A bare logical ID or a
+ * resource type matches nothing.
  */
 export function evaluateGate(stacks: readonly StackDiff[], allow: readonly string[] = []): GateResult {
   const blocking: Finding[] = [];
@@ -39,7 +58,7 @@ export function evaluateGate(stacks: readonly StackDiff[], allow: readonly strin
   for (const s of stacks) {
     for (const change of s.resources) {
       if (!change.stateful || !DESTRUCTIVE.has(change.kind)) continue;
-      const keys = [change.logicalId, change.resourceType, `${s.displayName}/${change.logicalId}`, change.path].filter(Boolean);
+      const keys = [`${s.environment}/${change.logicalId}`, `${s.displayName}/${change.logicalId}`, change.path].filter(Boolean);
       const allowedBy = allow.find((a) => keys.includes(a));
       const finding: Finding = {
         stack: s.displayName,

@@ -71,7 +71,7 @@ function render(stacks: readonly StackDiff[], gate: GateResult, opts: ReportOpti
   if (gate.blocking.length > 0) {
     const n = gate.blocking.length;
     L.push('> [!CAUTION]');
-    L.push(`> **${n} stateful resource${n === 1 ? '' : 's'} would be replaced, destroyed or orphaned.** The diff gate fails until ${n === 1 ? 'it is' : 'they are'} accepted: the \`allow-destructive\` label on the pull request, or \`--allow <LogicalId|ResourceType>\` locally.`, '');
+    L.push(`> **${n} stateful resource${n === 1 ? '' : 's'} would be replaced, destroyed or orphaned.** The diff gate fails until ${n === 1 ? 'it is' : 'they are'} accepted: the \`allow-destructive\` label on the pull request, or \`--allow <env>/<LogicalId>\` locally.`, '');
     L.push('### ⛔ Blocking changes', '');
     L.push(...findingTable(gate.blocking), '');
   } else if (changed.length === 0) {

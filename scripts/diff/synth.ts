@@ -3,7 +3,7 @@
  * tree's `node_modules` (a symlink, so no install), the synth command run in it and in the working
  * tree, and the worktree removed again whatever happens.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,6 +16,14 @@ export class SynthError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'SynthError';
+  }
+}
+
+/** A `--base` that names nothing in the repository: bad input (exit 2). */
+export class RefError extends SynthError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RefError';
   }
 }
 
@@ -40,6 +48,41 @@ export interface SynthOptions {
   readonly verbose?: boolean;
 }
 
+/** Synth commands still running, so that an interrupted diff can stop them before cleaning up. */
+const running = new Set<ChildProcess>();
+
+/**
+ * Stops every running synth command (its whole process group: the shell, npx, cdk and the app) and
+ * resolves once they have exited, or after `graceMs` with SIGKILL sent.
+ */
+export async function stopSynths(graceMs = 5000): Promise<void> {
+  const children = [...running];
+  const signal = (sig: NodeJS.Signals, child: ChildProcess) => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          const timer = setTimeout(() => {
+            signal('SIGKILL', child);
+            resolve();
+          }, graceMs);
+          child.once('close', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          signal('SIGTERM', child);
+        }),
+    ),
+  );
+}
+
 /** Runs the synth command; resolves when it exits 0, rejects with SynthError and its output's tail otherwise. */
 export function synthesize(opts: SynthOptions): Promise<void> {
   const command = (opts.command ?? DEFAULT_SYNTH_COMMAND).split('{out}').join(shellQuote(opts.outDir));
@@ -49,7 +92,10 @@ export function synthesize(opts: SynthOptions): Promise<void> {
       shell: true,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, CDK_OUTDIR: opts.outDir, CDK_DISABLE_CLI_TELEMETRY: 'true', FORCE_COLOR: '0' },
+      // Its own process group, so that stopSynths() can stop the shell and everything it started.
+      detached: true,
     });
+    running.add(child);
     let output = '';
     const keep = (chunk: Buffer) => {
       const s = chunk.toString();
@@ -60,6 +106,7 @@ export function synthesize(opts: SynthOptions): Promise<void> {
     child.stderr.on('data', keep);
     child.on('error', (e) => reject(new SynthError(`cannot run \`${command}\` in ${opts.cwd}: ${e.message}`)));
     child.on('close', (code, signal) => {
+      running.delete(child);
       if (code === 0) return resolve();
       const tail = output.trim().split('\n').slice(-40).join('\n');
       reject(new SynthError(`\`${command}\` in ${opts.cwd} failed (${signal ?? `exit ${code}`}):\n${tail}`));
@@ -82,7 +129,12 @@ export interface Worktree {
  * differs from the working tree's (the base is then built with the newer dependencies).
  */
 export function createWorktree(repoRoot: string, ref: string, parentDir: string, log: Log): Worktree {
-  const commit = git(repoRoot, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  const resolved = spawnSync('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: repoRoot, encoding: 'utf8' });
+  if (resolved.error) throw new SynthError(`cannot run git: ${resolved.error.message}`);
+  if (resolved.status !== 0) {
+    throw new RefError(`--base ${ref}: no such commit, branch or tag in ${repoRoot} (a remote branch may need \`git fetch\` first)`);
+  }
+  const commit = resolved.stdout.trim();
   const dir = path.join(parentDir, 'base');
   git(repoRoot, ['worktree', 'add', '--detach', '--force', dir, commit]);
   let removed = false;

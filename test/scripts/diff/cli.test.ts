@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { main, type CliIo } from '../../../scripts/diff/cli';
 import { REPORT_MARKER } from '../../../scripts/diff/report';
 import { dataResources, tempDir, writeAssembly } from './fixtures';
+import { cleanEnv, spawnCli, STACK_FRAME } from '../../support/cli';
 
 interface Run {
   code: number;
@@ -60,10 +61,10 @@ describe('diff CLI with --old/--new', () => {
 
   test('--allow accepts it; --out writes the report to a file', async () => {
     const out = path.join(dir, 'reports', 'diff.md');
-    const r = await run(['--old', oldDir, '--new', newDir, '--allow', 'Cache', '--out', out]);
+    const r = await run(['--old', oldDir, '--new', newDir, '--allow', 'dev/Cache', '--out', out]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
-    expect(fs.readFileSync(out, 'utf8')).toContain('`--allow Cache`');
+    expect(fs.readFileSync(out, 'utf8')).toContain('`--allow dev/Cache`');
   });
 
   test('--max-chars is honoured', async () => {
@@ -75,14 +76,17 @@ describe('diff CLI with --old/--new', () => {
     [[], /give --base <git-ref>, or both --old <dir> and --new <dir>/],
     [['--old', 'a'], /both --old <dir> and --new <dir>/],
     [['--base', 'HEAD', '--old', 'a', '--new', 'b'], /--base and --old exclude each other/],
-    [['--old', 'a', '--new', 'b', '--bogus'], /Unknown option '--bogus'/],
+    [['--old', 'a', '--new', 'b', '--bogus'], /unknown option --bogus/],
     [['--old', 'a', '--new', 'b', '--max-chars', 'lots'], /--max-chars must be an integer/],
-    [['--old', 'a', '--new', 'b', '--allow', ' '], /--allow needs/],
-  ])('usage error %j: exit 2 with the usage text', async (args, message) => {
+    [['--old', 'a', '--new', 'b', '--allow', ' '], /--allow needs a value/],
+    [['--old', 'a', '--new', 'b', '--allow', 'Cache'], /--allow Cache is not environment-qualified; name the environment: <env>\/<LogicalId>/],
+    [['--old', 'a', '--new', 'b', '--allow', 'AWS::ElastiCache::ReplicationGroup'], /a resource type would accept every such resource in every environment/],
+    [['--old', 'a', '--new', 'b', '--allow', 'qa/Cache'], /--allow qa\/Cache: "qa" is not an environment \(dev, staging, prod\)/],
+  ])('usage error %j: exit 2 with one line', async (args, message) => {
     const r = await run(args);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
-    expect(r.stderr).toContain('Usage:');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   test('--help: exit 0', async () => {
@@ -166,7 +170,9 @@ fs.writeFileSync(path.join(out, 'manifest.json'), JSON.stringify({ version: '55.
       expect(r.code).toBe(1);
       expect(r.stdout).toContain('`Cache`');
       expect((await run(['--base', 'HEAD', '--sequential', ...synth], repo)).code).toBe(1);
-      expect((await run(['--base', 'HEAD', '--allow', 'Cache', ...synth], repo)).code).toBe(0);
+      expect((await run(['--base', 'HEAD', '--allow', 'dev/Cache', ...synth], repo)).code).toBe(0);
+      // Allowing it in another environment does not allow it here.
+      expect((await run(['--base', 'HEAD', '--allow', 'prod/Cache', ...synth], repo)).code).toBe(1);
     } finally {
       git('checkout', '--', 'stacks.json');
     }
@@ -186,11 +192,38 @@ fs.writeFileSync(path.join(out, 'manifest.json'), JSON.stringify({ version: '55.
     }
   });
 
+  test('Ctrl-C while synthesizing: the synths are stopped, the worktree and temp directory removed, exit 130', async () => {
+    const tmp = tempDir('diff-sigint-tmp-');
+    try {
+      const r = await spawnCli('diff', ['--base', 'HEAD~1', '--synth-command', 'sleep 60'], {
+        cwd: repo,
+        env: cleanEnv({ TMPDIR: tmp }),
+        onSpawn: (child, stderr) => {
+          // Interrupt once both synths are running (each logs its start).
+          const poll = setInterval(() => {
+            if ((stderr().match(/synth .* …/g) ?? []).length >= 2) {
+              clearInterval(poll);
+              child.kill('SIGINT');
+            }
+          }, 50);
+          child.on('close', () => clearInterval(poll));
+        },
+      });
+      expect(r.stderr).toMatch(/SIGINT: stopping the synths and removing the temporary worktree/);
+      expect(r.code).toBe(130);
+      expect(r.stderr).not.toMatch(STACK_FRAME);
+      expect(git('worktree', 'list').split('\n')).toHaveLength(1);
+      expect(fs.readdirSync(tmp).filter((f) => f.startsWith('platform-diff-'))).toEqual([]);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
   test('an unknown ref: exit 2, nothing left behind', async () => {
     const before = tmpEntries();
     const r = await run(['--base', 'no-such-ref', ...synth], repo);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/error: git rev-parse .*no-such-ref/);
+    expect(r.stderr).toMatch(/^error: --base no-such-ref: no such commit, branch or tag in .*\(a remote branch may need `git fetch` first\)$/m);
     expect(tmpEntries()).toEqual(before);
   });
 

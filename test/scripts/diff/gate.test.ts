@@ -1,4 +1,4 @@
-import { evaluateGate, explain } from '../../../scripts/diff/gate';
+import { allowEntryProblem, evaluateGate, explain } from '../../../scripts/diff/gate';
 import { diffStack, type StackDiff } from '../../../scripts/diff/template-diff';
 import { dataResources, stack } from './fixtures';
 
@@ -57,10 +57,9 @@ describe('evaluateGate', () => {
   });
 
   test.each([
-    ['logical ID', ['Cache']],
-    ['resource type', ['AWS::ElastiCache::ReplicationGroup']],
+    ['environment-qualified logical ID', ['dev/Cache']],
     ['stack-qualified logical ID', ['dev/Data/Cache']],
-    ['construct path', ['dev/Data/Database/Instance/Resource', 'DatabaseReplica', 'Cache']],
+    ['construct path', ['dev/Data/Database/Instance/Resource', 'dev/DatabaseReplica', 'dev/Cache']],
   ])('--allow by %s accepts exactly the named findings', (_how, allow) => {
     const d = mutated((r) => {
       delete r.Cache;
@@ -78,18 +77,28 @@ describe('evaluateGate', () => {
       delete r.Cache;
       delete r.WorkerVolume;
     });
-    const g = evaluateGate([d], ['WorkerVolume', 'Typo123']);
+    const g = evaluateGate([d], ['dev/WorkerVolume', 'dev/Typo123']);
     expect(g.exitCode).toBe(1);
     expect(g.blocking.map((f) => f.change.logicalId)).toEqual(['Cache']);
     expect(g.allowed.map((f) => f.change.logicalId)).toEqual(['WorkerVolume']);
-    expect(g.unusedAllows).toEqual(['Typo123']);
+    expect(g.unusedAllows).toEqual(['dev/Typo123']);
   });
 
-  test('a qualified --allow only matches its own environment', () => {
+  test('a bare logical ID or a resource type matches nothing (the CLI refuses them)', () => {
+    const g = evaluateGate([mutated((r) => delete r.Cache)], ['Cache', 'AWS::ElastiCache::ReplicationGroup']);
+    expect(g.blocking.map((f) => f.change.logicalId)).toEqual(['Cache']);
+    expect(allowEntryProblem('Cache')).toMatch(/not environment-qualified/);
+    expect(allowEntryProblem('AWS::ElastiCache::ReplicationGroup')).toMatch(/resource type/);
+    expect(allowEntryProblem('prod/Cache', ['dev', 'prod'])).toBeUndefined();
+    expect(allowEntryProblem('prod//Cache')).toMatch(/not environment-qualified/);
+  });
+
+  test.each([['dev/Data/Cache'], ['dev/Cache']])('--allow %s only matches its own environment', (entry) => {
     const dev = mutated((r) => delete r.Cache, 'dev/Data');
     const prod = mutated((r) => delete r.Cache, 'prod/Data');
-    const g = evaluateGate([dev, prod], ['dev/Data/Cache']);
+    const g = evaluateGate([dev, prod], [entry]);
     expect(g.blocking.map((f) => f.stack)).toEqual(['prod/Data']);
+    expect(g.allowed.map((f) => f.stack)).toEqual(['dev/Data']);
   });
 
   test('a removed stack says so', () => {

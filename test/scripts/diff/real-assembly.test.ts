@@ -122,7 +122,7 @@ test.each(['DBInstanceIdentifier', 'DBName'])('renamed primary database (%s): re
   expect(r.stdout).not.toMatch(/^\| (dev|staging) \|/m);
 });
 
-test('removed cache: destruction blocks, and --allow accepts it by type or logical ID', async () => {
+test('removed cache: destruction blocks, and --allow accepts it by environment-qualified logical ID', async () => {
   let id = '';
   const dir = mutated((t) => {
     const [name, logicalId] = findAll(t, 'AWS::ElastiCache::ReplicationGroup').find(([n]) => n === 'dev/Data')!;
@@ -132,11 +132,10 @@ test('removed cache: destruction blocks, and --allow accepts it by type or logic
   const r = await diff(base, dir);
   expect(r.code).toBe(1);
   expect(r.stdout).toMatch(new RegExp(`\\| dev \\| Data \\| \`${id}\` \\| \`AWS::ElastiCache::ReplicationGroup\` \\| \`dev/Data/[^\`]+\` \\| \\*\\*destroyed\\*\\* \\| destroyed: removed from the template`));
-  expect((await diff(base, dir, '--allow', 'AWS::ElastiCache::ReplicationGroup')).code).toBe(0);
-  const allowed = await diff(base, dir, '--allow', id);
+  const allowed = await diff(base, dir, '--allow', `dev/${id}`);
   expect(allowed.code).toBe(0);
-  expect(allowed.stdout).toContain(`\`--allow ${id}\``);
-  expect((await diff(base, dir, '--allow', 'SomethingElse')).code).toBe(1);
+  expect(allowed.stdout).toContain(`\`--allow dev/${id}\``);
+  expect((await diff(base, dir, '--allow', `prod/${id}`)).code).toBe(1);
 });
 
 test('removed EBS volume: blocks (orphaned under Retain, destroyed otherwise)', async () => {

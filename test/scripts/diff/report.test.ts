@@ -52,10 +52,10 @@ describe('renderReport', () => {
   test('accepted findings are listed with the --allow that accepted them', () => {
     const after = dataResources();
     delete after.Cache;
-    const out = report([diffStack(stack('dev/Data', dataResources()), stack('dev/Data', after))], ['AWS::ElastiCache::ReplicationGroup']);
+    const out = report([diffStack(stack('dev/Data', dataResources()), stack('dev/Data', after))], ['dev/Cache']);
     expect(out).toContain('No stateful resource is replaced, destroyed or orphaned.');
     expect(out).toContain('### Accepted destructive changes');
-    expect(out).toContain('`--allow AWS::ElastiCache::ReplicationGroup`');
+    expect(out).toContain('`--allow dev/Cache`');
   });
 
   test('security changes are highlighted with their statements and rules', () => {
