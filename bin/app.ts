@@ -7,6 +7,7 @@
  *   npx cdk deploy 'prod/*' -c prod:account=123456789012 -c prod:region=ap-northeast-2
  *   PLATFORM_PROD_ACCOUNT=… PLATFORM_PROD_REGION=… npx cdk deploy 'prod/*'
  *   npx cdk synth -c environments=dev              only some environments
+ *   -c prod:alertEmail=oncall@company.com          (or PLATFORM_PROD_ALERT_EMAIL) who hears alert-path failures
  */
 import { App } from 'aws-cdk-lib';
 import { failOnValidationFindings } from '../lib/stages/validation-gate';
@@ -16,9 +17,11 @@ import { GITHUB_REPOSITORY, GitHubOidcStack } from '../lib/stacks/github-oidc-st
 
 const app = new App();
 
-function setting(env: string, key: 'account' | 'region'): string | undefined {
+/** `-c <env>:<key>=…` first, then `PLATFORM_<ENV>_<KEY>` (alertEmail → ALERT_EMAIL). */
+function setting(env: string, key: 'account' | 'region' | 'alertEmail'): string | undefined {
   const fromContext = app.node.tryGetContext(`${env}:${key}`) as string | undefined;
-  return fromContext ?? process.env[`PLATFORM_${env.toUpperCase()}_${key.toUpperCase()}`] ?? undefined;
+  const envKey = key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+  return fromContext ?? process.env[`PLATFORM_${env.toUpperCase()}_${envKey}`] ?? undefined;
 }
 
 /** `-c githubRepo=owner/name`, or a ConfigError naming the bad value. */
@@ -45,7 +48,13 @@ try {
     }
     const account = setting(name, 'account');
     const region = setting(name, 'region');
-    return loadEnvironment(name, { ...raw, ...(account ? { account } : {}), ...(region ? { region } : {}) });
+    const alertEmail = setting(name, 'alertEmail');
+    return loadEnvironment(name, {
+      ...raw,
+      ...(account ? { account } : {}),
+      ...(region ? { region } : {}),
+      ...(alertEmail ? { alerting: { ...raw.alerting, alertEmail } } : {}),
+    });
   });
   buildPlatform(app, configs);
   // The GitHub OIDC provider and deploy roles (outside the Stages), only when asked for:

@@ -106,7 +106,9 @@ export const ENVIRONMENTS: Record<'dev' | 'staging' | 'prod', EnvironmentConfigI
     cache: { engine: 'redis', engineVersion: '7.1', nodeType: 'm7g.large', replicas: 1, snapshotRetentionDays: 7, port: 6380 },
     workers: { count: 2, instanceType: 'c7g.large', dataVolumeGiB: 100, snapshotIntervalHours: 1, snapshotsRetained: 24, dailySnapshotsRetained: 14 },
     ...common,
-    alerting: { slackWebhookSecrets: slack('prod'), criticalMention: 'here' },
+    // A placeholder so that prod synthesizes offline; an account-bound synth refuses it, so a
+    // deploy passes the real mailbox: -c prod:alertEmail=… or PLATFORM_PROD_ALERT_EMAIL.
+    alerting: { slackWebhookSecrets: slack('prod'), criticalMention: 'here', alertEmail: 'platform-oncall@example.com' },
     dbHealth: { scheduleMinutes: 1, longQuerySeconds: 300, databaseSizeLimitGiB: 10, xidAgeLimit: 1_000_000_000, unusedIndexMinBytes: 1_048_576 },
   },
 };

@@ -156,7 +156,12 @@ export const alertingSchema = z.strictObject({
   }),
   /** Who critical alarms @-mention: `here`, `channel`, a user-group ID (`S0123ABCD`), or `none`. */
   criticalMention: z.string().regex(/^(none|here|channel|S[A-Z0-9]{6,})$/, 'must be "none", "here", "channel" or a Slack user-group ID like "S0123ABCD"'),
-  /** Second path for critical alerts (and the dead-letter alarm): an email subscription. */
+  /**
+   * Who hears about failures of the alert path itself (the `<env>-alerting-health` topic: dead
+   * letters, notifier errors, a missing heartbeat), by email, independent of Slack and the
+   * notifier. Required in production. Override at synth with `-c <env>:alertEmail=…` or
+   * `PLATFORM_<ENV>_ALERT_EMAIL`.
+   */
   alertEmail: z.email().optional(),
   /** Slack settings beyond the webhooks: the runbook links. @default {} */
   slack: slackSchema.default({}),
@@ -221,6 +226,18 @@ export const environmentSchema = z
       if (!c.database.multiAz) ctx.addIssue({ code: 'custom', path: ['database', 'multiAz'], message: 'must be true in a production environment' });
       if (!c.database.deletionProtection) ctx.addIssue({ code: 'custom', path: ['database', 'deletionProtection'], message: 'must be true in a production environment' });
       if (c.cache.replicas < 1) ctx.addIssue({ code: 'custom', path: ['cache', 'replicas'], message: 'must be at least 1 in a production environment (automatic failover needs a replica)' });
+      if (!c.alerting.alertEmail) {
+        ctx.addIssue({ code: 'custom', path: ['alerting', 'alertEmail'], message: `is required in a production environment: failures of the alert path itself must reach someone without Slack (set it in lib/config/environments.ts, or pass -c ${c.name}:alertEmail=… / PLATFORM_${c.name.toUpperCase()}_ALERT_EMAIL)` });
+      }
+    }
+    // A placeholder address keeps offline synth working; a deployable (account-bound) environment
+    // must name a mailbox somebody reads.
+    if (c.account && c.alerting.alertEmail && isReservedEmailDomain(c.alerting.alertEmail)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alerting', 'alertEmail'],
+        message: `is a placeholder on a reserved domain (RFC 2606/6761), but the environment is bound to account ${c.account}: nobody would receive alert-path failures. Pass a real address with -c ${c.name}:alertEmail=… or PLATFORM_${c.name.toUpperCase()}_ALERT_EMAIL`,
+      });
     }
     // Per-service users (RBAC) with IAM authentication and %R~ read-only key patterns need Redis 7
     // (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth-iam.html: "Redis OSS version 7.0 and above").
@@ -234,6 +251,15 @@ export const environmentSchema = z
       ctx.addIssue({ code: 'custom', path: [c.account === undefined ? 'account' : 'region'], message: 'set both account and region, or neither (environment-agnostic)' });
     }
   });
+
+/**
+ * Domains that can never receive mail: `example.com/.net/.org` and the `.example`, `.test`,
+ * `.invalid` and `.localhost` top-level domains (RFC 2606 and RFC 6761).
+ */
+export function isReservedEmailDomain(email: string): boolean {
+  const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase().replace(/\.$/, '');
+  return /(^|\.)example\.(com|net|org)$/.test(domain) || /(^|\.)(example|test|invalid|localhost)$/.test(domain);
+}
 
 export type EnvironmentConfig = z.output<typeof environmentSchema>;
 export type EnvironmentConfigInput = z.input<typeof environmentSchema>;

@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambdaEvents from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -22,8 +23,11 @@ export interface SlackNotifierProps {
   readonly webhookSecretNames: Readonly<Record<Severity, string>>;
   /** Who critical problems @-mention: `none`, `here`, `channel` or a user-group ID. @default 'none' */
   readonly criticalMention?: string;
-  /** Email address subscribed to the critical topic: the second path when Slack or the notifier fails. @default - none */
-  readonly alertEmail?: string;
+  /**
+   * Where the notifier's own alarms go (dead letters, errors, throttles, backlog): a topic that
+   * does not depend on this notifier, e.g. AlertPathHealth's email topic.
+   */
+  readonly healthTopic: sns.ITopic;
   /** Retention of the notifier's logs. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /** Messages per SQS batch; a storm arriving together becomes a handful of digest posts. @default 100 */
@@ -41,8 +45,8 @@ const TIMEOUT = Duration.seconds(90);
  * The path from the alert topics to Slack: per severity, the topic feeds an encrypted SQS queue
  * (dead-letter queue behind it) that the notifier Lambda consumes in batches, reporting partial
  * batch failures so that only undelivered notifications are retried. Its own failures (dead
- * letters, errors, throttles, a growing backlog) alarm to the critical topic, which also reaches
- * an email address, so a broken Slack path is still heard.
+ * letters, errors, throttles, a growing backlog) alarm to `healthTopic`, which does not pass
+ * through the notifier, so a broken Slack path is still heard.
  */
 export class SlackNotifier extends Construct {
   /** The notifier function. */
@@ -88,7 +92,7 @@ export class SlackNotifier extends Construct {
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This is the dead-letter queue itself; its depth alarms to the critical topic and email.',
+      reason: 'This is the dead-letter queue itself; its depth alarms to the health topic (email).',
     });
 
     const queues = {} as Record<Severity, sqs.Queue>;
@@ -107,8 +111,6 @@ export class SlackNotifier extends Construct {
       queues[s] = queue;
     }
     this.queues = queues;
-
-    if (props.alertEmail) props.topics.critical.addSubscription(new subs.EmailSubscription(props.alertEmail));
 
     const severitySources = SEVERITIES.map((s) => ({ severity: s, arns: [queues[s].queueArn, props.topics[s].topicArn] }));
     this.function = new PlatformFunction(this, 'Function', {
@@ -178,7 +180,7 @@ export class SlackNotifier extends Construct {
       },
     );
 
-    // The notifier's own health reaches people by the critical topic, i.e. also by email.
+    // The notifier's own health never goes through the notifier: it goes to the health topic (email).
     const alarms: Record<string, cloudwatch.Alarm> = {};
     const name = (s: string) => `${props.envName}-notifier-${s}`;
     alarms['dead-letters'] = new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
@@ -227,7 +229,7 @@ export class SlackNotifier extends Construct {
       evaluationPeriods: 3,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    notifyOnAlarmAndOk(props.topics.critical, ...Object.values(alarms));
+    notifyOnAlarmAndOk(props.healthTopic, ...Object.values(alarms));
     this.alarms = alarms;
   }
 }

@@ -1,7 +1,9 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
+import { AlertPathHealth } from '../constructs/alert-path-health';
 import { AlertTopics, type AlertTopicMap } from '../constructs/alert-topics';
+import { DeadLetterEveryHop } from '../constructs/dead-letter-every-hop';
 import { SlackNotifier } from '../constructs/slack-notifier';
 
 export interface AlertingStackProps extends StackProps {
@@ -10,8 +12,9 @@ export interface AlertingStackProps extends StackProps {
 }
 
 /**
- * The alert path: topics per severity (and, from the alerting issue, the queues and the Slack
- * notifier). Deployed before the stacks whose alarms publish to it.
+ * The alert path: topics per severity, the queues and the Slack notifier, and the independent
+ * path (health topic → email, dead-letter queues of every hop) that reports when that path fails.
+ * Deployed before the stacks whose alarms publish to it.
  */
 export class AlertingStack extends Stack {
   /** Topics by severity, for every alarm in the environment. */
@@ -20,17 +23,23 @@ export class AlertingStack extends Stack {
   public readonly topics: AlertTopics;
   /** Topic → queue → Lambda → Slack, with its dead-letter queue and health alarms. */
   public readonly notifier: SlackNotifier;
+  /** The independent path (`<env>-alerting-health` → email) for failures of the alert path itself. */
+  public readonly health: AlertPathHealth;
+  /** Dead-letter queues for every SNS subscription and EventBridge target; apply `.aspect` to the Stage. */
+  public readonly deadLetters: DeadLetterEveryHop;
 
   constructor(scope: Construct, id: string, props: AlertingStackProps) {
     super(scope, id, props);
     this.topics = new AlertTopics(this, 'Topics', { envName: props.config.name });
     this.alertTopics = this.topics.topics;
+    this.health = new AlertPathHealth(this, 'Health', { envName: props.config.name, alertEmail: props.config.alerting.alertEmail });
+    this.deadLetters = new DeadLetterEveryHop(this, 'DeadLetters', { envName: props.config.name, health: this.health });
     this.notifier = new SlackNotifier(this, 'SlackNotifier', {
       envName: props.config.name,
       topics: this.alertTopics,
       webhookSecretNames: props.config.alerting.slackWebhookSecrets,
       criticalMention: props.config.alerting.criticalMention,
-      alertEmail: props.config.alerting.alertEmail,
+      healthTopic: this.health.topic,
     });
   }
 }

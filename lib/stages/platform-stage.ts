@@ -70,6 +70,9 @@ export class PlatformStage extends Stage {
       notifier: this.alerting.notifier,
       monitoringSecret: this.data.roleSchema.monitoringSecret,
     });
+    // Every SNS subscription and EventBridge target of this environment, whichever stack or
+    // construct adds it, gets a dead-letter queue alarmed on the independent path.
+    Aspects.of(this).add(this.alerting.deadLetters.aspect);
   }
 }
 

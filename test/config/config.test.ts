@@ -72,6 +72,32 @@ describe('environment config', () => {
     expect(() => loadEnvironment(env, raw)).toThrow(message);
   });
 
+  test('prod cannot synthesize without an alert email (the independent alert path)', () => {
+    expect(() => loadEnvironment('prod', withValue('prod', 'alerting.alertEmail', undefined))).toThrow(
+      /alerting\.alertEmail: is required in a production environment.*-c prod:alertEmail=… \/ PLATFORM_PROD_ALERT_EMAIL/,
+    );
+    // dev and staging may leave it out.
+    expect(loadEnvironment('dev', withValue('dev', 'alerting.alertEmail', undefined)).alerting.alertEmail).toBeUndefined();
+  });
+
+  // RFC 2606 / RFC 6761 reserve these domains; mail to them goes nowhere.
+  test.each(['oncall@example.com', 'a@EXAMPLE.org', 'x@sub.example.net', 'ops@corp.example', 'ops@mail.test', 'ops@nowhere.invalid', 'ops@localhost'])(
+    'bound to an account, prod refuses the placeholder %s, naming the overrides',
+    (email) => {
+      const raw = { ...(withValue('prod', 'alerting.alertEmail', email) as object), account: '123456789012', region: 'ap-northeast-2' };
+      expect(() => loadEnvironment('prod', raw)).toThrow(/alerting\.alertEmail: is a placeholder on a reserved domain .*account 123456789012.*-c prod:alertEmail=… or PLATFORM_PROD_ALERT_EMAIL/);
+    },
+  );
+
+  test.each(['oncall@company.com', 'ops@example.com.kr', 'ops@myexample.com', 'ops@testing.io'])('bound to an account, prod accepts the real address %s', (email) => {
+    const raw = { ...(withValue('prod', 'alerting.alertEmail', email) as object), account: '123456789012', region: 'ap-northeast-2' };
+    expect(loadEnvironment('prod', raw).alerting.alertEmail).toBe(email);
+  });
+
+  test("the shipped prod placeholder synthesizes offline (no account) but is not deployable", () => {
+    expect(loadEnvironment('prod', ENVIRONMENTS.prod).alerting.alertEmail).toMatch(/@example\.com$/);
+  });
+
   test('the environment key and the name must agree', () => {
     expect(() => loadEnvironment('qa', ENVIRONMENTS.dev)).toThrow(/environment "qa".*\n.*name: must equal the environment key "qa"/);
   });

@@ -1,4 +1,5 @@
 import { Template, Match } from 'aws-cdk-lib/assertions';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { SlackNotifier } from '../../../lib/constructs/slack-notifier';
 import { fixtureStack, refOf } from './support';
 
@@ -6,12 +7,13 @@ const SECRETS = { critical: 'platform/prod/slack/critical', warning: 'platform/p
 
 function build(extra: Partial<ConstructorParameters<typeof SlackNotifier>[2]> = {}) {
   const f = fixtureStack();
-  const notifier = new SlackNotifier(f.stack, 'Notifier', { envName: 'prod', topics: f.topics, webhookSecretNames: SECRETS, criticalMention: 'here', alertEmail: 'oncall@example.com', ...extra });
-  return { ...f, notifier, template: Template.fromStack(f.stack) };
+  const healthTopic = new sns.Topic(f.stack, 'Health');
+  const notifier = new SlackNotifier(f.stack, 'Notifier', { envName: 'prod', topics: f.topics, webhookSecretNames: SECRETS, criticalMention: 'here', healthTopic, ...extra });
+  return { ...f, healthTopic, notifier, template: Template.fromStack(f.stack) };
 }
 
 describe('SlackNotifier', () => {
-  const { template, stack, topics, notifier } = build();
+  const { template, stack, topics, notifier, healthTopic } = build();
   const fnRef = { Ref: stack.getLogicalId(notifier.function.function.node.defaultChild as never) };
 
   test.each(['critical', 'warning', 'info'] as const)('the %s topic feeds its own KMS-encrypted queue (SNS envelope kept), with the dead-letter queue behind it', (s) => {
@@ -55,17 +57,15 @@ describe('SlackNotifier', () => {
     expect(sids).toMatchObject({ EnrichRdsAlarms: 'rds:DescribeDBInstances', ReadPerformanceInsights: 'pi:GetResourceMetrics', ReadAlarmHistory: 'cloudwatch:DescribeAlarmHistory' });
   });
 
-  test('an email subscription on the critical topic is the second path', () => {
-    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: refOf(stack, topics.critical) });
-  });
-
   test.each([
     ['prod-notifier-dead-letters', 'ApproximateNumberOfMessagesVisible', 0],
     ['prod-notifier-errors', 'Errors', 0],
     ['prod-notifier-throttles', 'Throttles', 0],
-  ])('%s alarms to the critical topic on ALARM and OK', (alarmName, metricName, threshold) => {
-    const topic = refOf(stack, topics.critical);
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: alarmName, MetricName: metricName, Threshold: threshold, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [topic], OKActions: [topic] });
+    ['prod-notifier-backlog', undefined, 600],
+  ])('%s alarms to the health topic on ALARM and OK, never through the notifier', (alarmName, metricName, threshold) => {
+    const topic = refOf(stack, healthTopic);
+    for (const s of ['critical', 'warning', 'info'] as const) expect(JSON.stringify(template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: alarmName } }))).not.toContain(refOf(stack, topics[s]).Ref);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: alarmName, ...(metricName ? { MetricName: metricName } : {}), Threshold: threshold, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [topic], OKActions: [topic] });
   });
 
   test('the backlog alarm watches the oldest message of all three queues', () => {
@@ -85,10 +85,6 @@ describe('SlackNotifier', () => {
 });
 
 describe('SlackNotifier options', () => {
-  test('no alert email: no email subscription', () => {
-    build({ alertEmail: undefined }).template.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'email' }, 0);
-  });
-
   test.each([
     [{ batchSize: 0 }, /batchSize must be an integer from 1 to 10000, got 0/],
     [{ maxReceiveCount: 0 }, /maxReceiveCount must be a positive integer, got 0/],
