@@ -53,6 +53,9 @@ export const RUNBOOKS: Readonly<Record<string, RunbookRef>> = {
   'notifier-errors': 'alerting#notifier-errors-and-notifier-throttles',
   'notifier-throttles': 'alerting#notifier-errors-and-notifier-throttles',
   'notifier-backlog': 'alerting#notifier-backlog-alerts-are-waiting',
+  // lib/constructs/dead-letter-every-hop.ts
+  'alerts-undelivered-by-sns': 'alerting#alerts-undelivered-by-sns-sns-could-not-deliver',
+  'alerts-undelivered-by-eventbridge': 'alerting#alerts-undelivered-by-eventbridge-an-event-missed-its-target',
 };
 
 /** The catalogue key of an alarm name: `prod-cache-002-cpu` → `cache-{n}-cpu`. */
