@@ -45,10 +45,12 @@ export const ENVIRONMENTS: Record<'dev' | 'staging' | 'prod', EnvironmentConfigI
   dev: {
     name: 'dev',
     production: false,
-    network: { cidr: '10.10.0.0/16', maxAzs: 2, natGateways: 1, flowLogRetentionDays: 7 },
+    // Cheap profile (issue 15, README "What each environment costs"): a NAT instance and no interface
+    // endpoints save ~$90 a month; AWS API calls go out through the NAT instance.
+    network: { cidr: '10.10.0.0/16', maxAzs: 2, natGateways: 1, flowLogRetentionDays: 7, nat: 'instance', interfaceEndpoints: 'none' },
     database: {
       ...database,
-      instanceClass: 't4g.medium',
+      instanceClass: 't4g.small', // 2 GiB: RDS's default max_connections (~225) still covers seed 004's 200
       allocatedStorageGiB: 20,
       maxAllocatedStorageGiB: 100,
       multiAz: false,
@@ -59,7 +61,7 @@ export const ENVIRONMENTS: Record<'dev' | 'staging' | 'prod', EnvironmentConfigI
       performanceInsightsRetentionDays: 7,
     },
     cache: { engine: 'redis', engineVersion: '7.1', nodeType: 't4g.micro', replicas: 0, snapshotRetentionDays: 1, port: 6380 },
-    workers: { count: 1, instanceType: 't4g.medium', dataVolumeGiB: 20, snapshotIntervalHours: 1, snapshotsRetained: 24, dailySnapshotsRetained: 7 },
+    workers: { count: 1, instanceType: 't4g.small', dataVolumeGiB: 20, snapshotIntervalHours: 1, snapshotsRetained: 24, dailySnapshotsRetained: 7 },
     ...common,
     backup: { ...common.backup, retentionDays: 7 },
     alerting: { slackWebhookSecrets: slack('dev'), criticalMention: 'none' },

@@ -26,6 +26,18 @@ export const networkSchema = z.strictObject({
   natGateways: int(1, 6),
   /** Retention of VPC flow logs, in days. */
   flowLogRetentionDays: z.union([z.literal(7), z.literal(14), z.literal(30), z.literal(90), z.literal(365)]),
+  /**
+   * How private subnets reach the internet: `gateway` (managed NAT gateways) or `instance` (a
+   * t4g.nano NAT instance per gateway slot: ~$40/month cheaper each, but no managed failover or
+   * patching, and bandwidth of a nano). `instance` is refused in production. @default 'gateway'
+   */
+  nat: z.enum(['gateway', 'instance']).default('gateway'),
+  /**
+   * Interface endpoints (Secrets Manager, CloudWatch, Logs, SSM, KMS): in `every-az`, in `one-az`
+   * (other AZs cross the AZ boundary), or `none` (AWS API calls go out through NAT). Production
+   * requires `every-az`. @default 'every-az' in production, 'one-az' elsewhere
+   */
+  interfaceEndpoints: z.enum(['every-az', 'one-az', 'none']).optional(),
 });
 
 export const databaseSchema = z.strictObject({
@@ -225,6 +237,8 @@ export const environmentSchema = z
       // Prod must survive the loss of one AZ and a fat-fingered delete.
       if (!c.database.multiAz) ctx.addIssue({ code: 'custom', path: ['database', 'multiAz'], message: 'must be true in a production environment' });
       if (!c.database.deletionProtection) ctx.addIssue({ code: 'custom', path: ['database', 'deletionProtection'], message: 'must be true in a production environment' });
+      if (c.network.nat !== 'gateway') ctx.addIssue({ code: 'custom', path: ['network', 'nat'], message: 'must be "gateway" in a production environment (a NAT instance is a single, self-patched point of failure)' });
+      if ((c.network.interfaceEndpoints ?? 'every-az') !== 'every-az') ctx.addIssue({ code: 'custom', path: ['network', 'interfaceEndpoints'], message: 'must be "every-az" in a production environment (an AZ outage must not cut the functions off from AWS APIs)' });
       if (c.cache.replicas < 1) ctx.addIssue({ code: 'custom', path: ['cache', 'replicas'], message: 'must be at least 1 in a production environment (automatic failover needs a replica)' });
       if (!c.alerting.alertEmail) {
         ctx.addIssue({ code: 'custom', path: ['alerting', 'alertEmail'], message: `is required in a production environment: failures of the alert path itself must reach someone without Slack (set it in lib/config/environments.ts, or pass -c ${c.name}:alertEmail=… / PLATFORM_${c.name.toUpperCase()}_ALERT_EMAIL)` });

@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -23,10 +23,15 @@ export interface NetworkProps {
   /** Flow-log retention. */
   readonly flowLogRetention: logs.RetentionDays;
   /**
-   * Place interface endpoints in every AZ (prod) or in one (cheap profile; other AZs still reach
-   * them, across the AZ boundary). @default true
+   * Interface endpoints in `every-az` (prod), in `one-az` (other AZs reach them across the AZ
+   * boundary), or `none` (functions reach AWS APIs through NAT; cheapest). @default 'every-az'
    */
-  readonly endpointsInEveryAz?: boolean;
+  readonly interfaceEndpoints?: 'every-az' | 'one-az' | 'none';
+  /**
+   * Use NAT instances of this type instead of managed NAT gateways (cheap profile only: no managed
+   * failover, the instance patches itself). @default - managed NAT gateways
+   */
+  readonly natInstanceType?: ec2.InstanceType;
 }
 
 /**
@@ -42,18 +47,23 @@ export class Network extends Construct {
   public readonly dbClientSecurityGroup: ec2.SecurityGroup;
   /** Shared by the interface endpoints; allows HTTPS from the client groups. */
   public readonly endpointSecurityGroup: ec2.SecurityGroup;
-  /** The Secrets Manager endpoint (rotation functions are told about it). */
-  public readonly secretsManagerEndpoint: ec2.InterfaceVpcEndpoint;
+  /** The Secrets Manager endpoint (rotation functions are told about it); none when `interfaceEndpoints` is `none`. */
+  public readonly secretsManagerEndpoint?: ec2.InterfaceVpcEndpoint;
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
     if (props.natGateways > props.maxAzs) {
       throw new Error(`natGateways (${props.natGateways}) must not exceed maxAzs (${props.maxAzs})`);
     }
+    // A NAT instance accepts traffic only from inside the VPC (added below), never from the internet.
+    const natInstances = props.natInstanceType
+      ? ec2.NatProvider.instanceV2({ instanceType: props.natInstanceType, defaultAllowedTraffic: ec2.NatTrafficDirection.OUTBOUND_ONLY, associatePublicIpAddress: true })
+      : undefined;
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(props.cidr),
       maxAzs: props.maxAzs,
       natGateways: props.natGateways,
+      natGatewayProvider: natInstances,
       restrictDefaultSecurityGroup: true,
       subnetConfiguration: [
         { name: SUBNETS.public, subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
@@ -65,6 +75,8 @@ export class Network extends Construct {
         S3: { service: ec2.GatewayVpcEndpointAwsService.S3 },
       },
     });
+
+    if (natInstances) this.hardenNatInstances(natInstances);
 
     const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
       retention: props.flowLogRetention,
@@ -95,7 +107,9 @@ export class Network extends Construct {
       this.endpointSecurityGroup.addIngressRule(client, ec2.Port.tcp(443), `HTTPS to AWS APIs from ${name}`);
     }
 
-    const endpointSubnets: ec2.SubnetSelection = props.endpointsInEveryAz === false
+    const placement = props.interfaceEndpoints ?? 'every-az';
+    if (placement === 'none') return;
+    const endpointSubnets: ec2.SubnetSelection = placement === 'one-az'
       ? { subnetGroupName: SUBNETS.app, availabilityZones: [this.vpc.availabilityZones[0]] }
       : { subnetGroupName: SUBNETS.app };
     const endpoint = (name: string, service: ec2.InterfaceVpcEndpointAwsService) =>
@@ -111,5 +125,24 @@ export class Network extends Construct {
     endpoint('Logs', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS);
     endpoint('Ssm', ec2.InterfaceVpcEndpointAwsService.SSM);
     endpoint('Kms', ec2.InterfaceVpcEndpointAwsService.KMS);
+  }
+
+  /** Inbound from the VPC only, an encrypted root volume, IMDSv2; the cheap-profile trade-offs acknowledged. */
+  private hardenNatInstances(nat: ec2.NatInstanceProviderV2): void {
+    nat.connections.allowFrom(ec2.Peer.ipv4(this.vpc.vpcCidrBlock), ec2.Port.allTraffic(), 'NAT for the private subnets');
+    for (const instance of nat.gatewayInstances) {
+      const cfn = instance.node.defaultChild as ec2.CfnInstance;
+      // The provider exposes no block-device option; the AL2023 AMI's root is 8 GiB.
+      cfn.blockDeviceMappings = [{ deviceName: '/dev/xvda', ebs: { encrypted: true, volumeType: 'gp3', volumeSize: 8, deleteOnTermination: true } }];
+      cfn.metadataOptions = { httpTokens: 'required', httpEndpoint: 'enabled' };
+      Validations.of(instance).acknowledge(
+        { id: 'AwsSolutions-EC28', reason: 'Cheap profile NAT instance (network.nat = instance, refused in production): detailed monitoring would add ~$2/month; StatusCheckFailed at 5-minute resolution is enough for dev.' },
+        { id: 'AwsSolutions-EC29', reason: 'Cheap profile NAT instance (refused in production): stateless, recreated by CloudFormation; termination protection would only block stack updates.' },
+      );
+    }
+    const sg = nat.connections.securityGroups[0];
+    if (sg) {
+      Validations.of(sg).acknowledge({ id: 'AwsSolutions-EC23', reason: 'The only inbound rule is the VPC CIDR (an intrinsic, which the rule cannot evaluate); nothing outside the VPC may connect.' });
+    }
   }
 }

@@ -21,8 +21,8 @@ export interface DataStackProps extends StackProps {
   readonly workerSecurityGroup: ec2.ISecurityGroup;
   /** In-VPC functions' security group: may reach the database. */
   readonly dbClientSecurityGroup: ec2.ISecurityGroup;
-  /** Secrets Manager interface endpoint, for the rotation functions. */
-  readonly secretsManagerEndpoint: ec2.IInterfaceVpcEndpoint;
+  /** Secrets Manager interface endpoint, for the rotation functions. @default - none: they call the public endpoint through NAT */
+  readonly secretsManagerEndpoint?: ec2.IInterfaceVpcEndpoint;
   /** Alert topics for the data tier's alarms. */
   readonly alertTopics: AlertTopicMap;
 }

@@ -15,7 +15,8 @@ export class NetworkStack extends Stack {
   public readonly vpc: ec2.IVpc;
   public readonly workerSecurityGroup: ec2.ISecurityGroup;
   public readonly dbClientSecurityGroup: ec2.ISecurityGroup;
-  public readonly secretsManagerEndpoint: ec2.IInterfaceVpcEndpoint;
+  /** Undefined when the environment has no interface endpoints (`network.interfaceEndpoints: 'none'`). */
+  public readonly secretsManagerEndpoint?: ec2.IInterfaceVpcEndpoint;
   private azCount: number;
 
   constructor(scope: Construct, id: string, props: NetworkStackProps) {
@@ -27,7 +28,8 @@ export class NetworkStack extends Stack {
       maxAzs: network.maxAzs,
       natGateways: network.natGateways,
       flowLogRetention: network.flowLogRetentionDays as logs.RetentionDays,
-      endpointsInEveryAz: props.config.production,
+      interfaceEndpoints: network.interfaceEndpoints ?? (props.config.production ? 'every-az' : 'one-az'),
+      natInstanceType: network.nat === 'instance' ? new ec2.InstanceType('t4g.nano') : undefined,
     });
     this.vpc = net.vpc;
     this.workerSecurityGroup = net.workerSecurityGroup;

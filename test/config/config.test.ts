@@ -63,6 +63,13 @@ describe('environment config', () => {
     ['prod', 'database.multiAz', false, /database\.multiAz: must be true in a production environment/],
     ['prod', 'database.deletionProtection', false, /database\.deletionProtection: must be true in a production environment/],
     ['prod', 'cache.replicas', 0, /cache\.replicas: must be at least 1 in a production environment/],
+    ['prod', 'network.nat', 'instance', /network\.nat: must be "gateway" in a production environment/],
+    ['prod', 'network.interfaceEndpoints', 'none', /network\.interfaceEndpoints: must be "every-az" in a production environment/],
+    ['prod', 'network.interfaceEndpoints', 'one-az', /network\.interfaceEndpoints: must be "every-az" in a production environment/],
+    ['dev', 'network.nat', 'nat-box', /network\.nat/],
+    ['dev', 'network.interfaceEndpoints', 'some-az', /network\.interfaceEndpoints/],
+    ['dev', 'cost.assumptions.natProcessedGiB', -1, /cost\.assumptions\.natProcessedGiB/],
+    ['dev', 'cost.flagIncreaseShare', 0, /cost\.flagIncreaseShare/],
     ['dev', 'database.unknownKey', 1, /database: Unrecognized key/i],
     ['dev', 'workers', undefined, /workers: .*(expected object|Required|received undefined)/i],
   ])('%s: %s = %j is rejected', (env, field, value, message) => {

@@ -23,11 +23,13 @@ describe('stages and stacks', () => {
 
 describe('network', () => {
   test.each([
-    ['dev', 2, 1],
-    ['prod', 3, 3],
-  ])('%s spans %d AZs with %d NAT gateway(s)', (env, azs, nats) => {
+    ['dev', 2, 0, 1],
+    ['staging', 2, 1, 0],
+    ['prod', 3, 3, 0],
+  ])('%s spans %d AZs with %d NAT gateway(s) and %d NAT instance(s)', (env, azs, gateways, instances) => {
     const t = template(env, 'Network');
-    t.resourceCountIs('AWS::EC2::NatGateway', nats);
+    t.resourceCountIs('AWS::EC2::NatGateway', gateways);
+    expect(resourcesOf(env, 'Network', 'AWS::EC2::Instance')).toHaveLength(instances);
     // public + app + data subnet per AZ
     t.resourceCountIs('AWS::EC2::Subnet', azs * 3);
   });
@@ -38,18 +40,37 @@ describe('network', () => {
     }
   });
 
-  test.each(['dev', 'prod'])('%s has interface endpoints for Secrets Manager, CloudWatch, Logs, SSM and KMS', (env) => {
+  test("dev's NAT instance (network.nat = 'instance'): public IP, encrypted root, IMDSv2, inbound from the VPC only", () => {
+    const [[, nat]] = resourcesOf('dev', 'Network', 'AWS::EC2::Instance');
+    expect(nat.Properties.SourceDestCheck).toBe(false);
+    expect(nat.Properties.NetworkInterfaces?.[0]?.AssociatePublicIpAddress ?? nat.Properties.AssociatePublicIpAddress).toBe(true);
+    expect(nat.Properties.BlockDeviceMappings).toEqual([expect.objectContaining({ Ebs: expect.objectContaining({ Encrypted: true, VolumeType: 'gp3' }) })]);
+    expect(nat.Properties.MetadataOptions).toMatchObject({ HttpTokens: 'required' });
+    const natGroups = resourcesOf('dev', 'Network', 'AWS::EC2::SecurityGroup').filter(([id]) => /Nat/.test(id));
+    expect(natGroups).toHaveLength(1);
+    const ingress = [
+      ...(natGroups[0][1].Properties.SecurityGroupIngress ?? []),
+      ...resourcesOf('dev', 'Network', 'AWS::EC2::SecurityGroupIngress').filter(([, r]) => JSON.stringify(r.Properties.GroupId).includes(natGroups[0][0])).map(([, r]) => r.Properties),
+    ];
+    expect(ingress.length).toBeGreaterThan(0);
+    for (const rule of ingress) expect(rule.CidrIp).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/Vpc/), 'CidrBlock'] });
+  });
+
+  test.each(['staging', 'prod'])('%s has interface endpoints for Secrets Manager, CloudWatch, Logs, SSM and KMS', (env) => {
     const services = resourcesOf(env, 'Network', 'AWS::EC2::VPCEndpoint')
       .filter(([, e]) => e.Properties.VpcEndpointType === 'Interface')
       .map(([, e]) => JSON.stringify(e.Properties.ServiceName).match(/\.([a-z]+)"\]\]\}$|com\.amazonaws\.[^.]+\.([a-z]+)/)?.slice(1).find(Boolean));
     expect(services.sort()).toEqual(['kms', 'logs', 'monitoring', 'secretsmanager', 'ssm']);
   });
 
-  test('endpoints sit in every AZ in prod and in one in dev (cheap profile)', () => {
-    const subnetCount = (env: string) =>
-      resourcesOf(env, 'Network', 'AWS::EC2::VPCEndpoint').filter(([, e]) => e.Properties.VpcEndpointType === 'Interface')[0][1].Properties.SubnetIds.length;
-    expect(subnetCount('prod')).toBe(3);
-    expect(subnetCount('dev')).toBe(1);
+  test('interface endpoints: every AZ in prod, one in staging, none in dev (network.interfaceEndpoints); the S3 gateway endpoint everywhere', () => {
+    const interfaces = (env: string) => resourcesOf(env, 'Network', 'AWS::EC2::VPCEndpoint').filter(([, e]) => e.Properties.VpcEndpointType === 'Interface');
+    expect(interfaces('prod')[0][1].Properties.SubnetIds).toHaveLength(3);
+    expect(interfaces('staging')[0][1].Properties.SubnetIds).toHaveLength(1);
+    expect(interfaces('dev')).toHaveLength(0);
+    for (const env of ['dev', 'staging', 'prod']) {
+      expect(resourcesOf(env, 'Network', 'AWS::EC2::VPCEndpoint').filter(([, e]) => e.Properties.VpcEndpointType === 'Gateway')).toHaveLength(1);
+    }
   });
 
   test.each(['dev', 'prod'])('%s VPC has flow logs of all traffic', (env) => {

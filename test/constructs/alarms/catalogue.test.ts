@@ -41,7 +41,8 @@ describe('per-environment shape', () => {
 
   test('prod connections alarm: 0.8 × max_connections of db.m7g.large (901) = 720', () => {
     expect(alarmsOf('prod', 'Data').find((a) => a.AlarmName === 'prod-db-connections')?.Threshold).toBe(720);
-    expect(alarmsOf('dev', 'Data').find((a) => a.AlarmName === 'dev-db-connections')?.Threshold).toBe(360);
+    // dev runs db.t4g.small (2 GiB, max_connections 225): 0.8 × 225 = 180.
+    expect(alarmsOf('dev', 'Data').find((a) => a.AlarmName === 'dev-db-connections')?.Threshold).toBe(180);
   });
 
   test('prod: RDS events and ElastiCache notifications reach the alert topics', () => {
