@@ -8,9 +8,9 @@ import type { PostOutcome } from './deliver';
 import { enrichItems, recallAlarmStarts, rememberAlarmStarts, type EnrichClients, type EnrichOptions } from './enrich';
 import { render } from './format';
 import { parseEvent } from './parse';
-import { planPosts } from './plan';
+import { planPosts, type PlanOptions } from './plan';
 import { describeError } from './redact';
-import type { Envelope, Item, Notification, Post, Severity, SlackMessage } from './types';
+import type { Envelope, Item, Notification, Post, Rendered, Severity, SlackMessage } from './types';
 import { isSeverity } from './types';
 import type { WebhookResolver } from './webhooks';
 
@@ -58,6 +58,8 @@ export interface NotifierDeps {
   readonly now?: () => Date;
   /** When set, posts are handed here instead of being delivered (the CLI's --dry-run). */
   readonly dryRun?: (post: Post) => void;
+  /** Slack app mode (app/deliver-app.ts): delivers instead of the webhooks, threading alarms. */
+  readonly delivery?: { deliver(rendered: readonly Rendered[], posts: readonly Post[], plan: PlanOptions): Promise<PostResult[]> };
 }
 
 export interface PostResult {
@@ -121,13 +123,16 @@ export async function processEvent(event: unknown, deps: NotifierDeps): Promise<
 
   const ctx = { environment: cfg.environment, now: now(), defaultRegion: cfg.defaultRegion };
   const rendered = items.map((i) => render(i, ctx));
-  const posts = planPosts(rendered, { stormThreshold, linesPerPost: cfg.linesPerPost, criticalMention: cfg.criticalMention, environment: cfg.environment });
+  const planOptions: PlanOptions = { stormThreshold, linesPerPost: cfg.linesPerPost, criticalMention: cfg.criticalMention, environment: cfg.environment };
+  const posts = planPosts(rendered, planOptions);
   log.info('batch planned', { items: items.length, posts: posts.length, digests: posts.filter((p) => p.digest).length, kinds: countBy(items.map((i) => i.notification.kind)) });
 
   if (deps.dryRun) {
     for (const p of posts) deps.dryRun(p);
     return { items: items.length, posts: posts.map((post) => ({ post, outcome: { ok: true, attempts: 0, status: 0, degraded: false } })), failedItemIds: [], undeliveredWithoutId: 0 };
   }
+
+  if (deps.delivery) return batchResult(items.length, await deps.delivery.deliver(rendered, posts, planOptions), log);
 
   // Resolve each severity's webhook once; a severity whose secret cannot be read fails its posts.
   const urls = new Map<Severity, { url?: string; error?: string }>();
@@ -166,11 +171,16 @@ export async function processEvent(event: unknown, deps: NotifierDeps): Promise<
     }),
   );
 
+  return batchResult(items.length, results, log);
+}
+
+/** Which items failed (for SQS to retry), from the outcome of every post. */
+function batchResult(items: number, results: readonly PostResult[], log: LoggerLike): BatchResult {
   const failed = results.filter((r) => !r.outcome.ok);
   const failedItemIds = [...new Set(failed.flatMap((r) => r.post.itemIds))];
   const undeliveredWithoutId = failed.reduce((n, r) => n + (r.post.count - r.post.itemIds.length), 0);
-  log.info('batch done', { items: items.length, posts: results.length, failedPosts: failed.length, failedItems: failedItemIds.length });
-  return { items: items.length, posts: results, failedItemIds, undeliveredWithoutId };
+  log.info('batch done', { items, posts: results.length, failedPosts: failed.length, failedItems: failedItemIds.length });
+  return { items, posts: results, failedItemIds, undeliveredWithoutId };
 }
 
 function countBy(values: readonly string[]): Record<string, number> {
