@@ -8,8 +8,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { ConfigError, ENVIRONMENTS } from '../../lib/config';
+import { EXIT, listOr, oneLine, oneOf, parseCommandLine, runMain, UsageError, wantsHelp } from '../cli-kit';
 import { AssemblyError, readAssembly } from '../diff/assembly';
 import { makeTempDir, synthesize, SynthError } from '../diff/synth';
 import { estimateFromAssembly } from './environments';
@@ -17,9 +17,9 @@ import { PriceFileError, pricedRegions } from './prices/load';
 import { FORMATS, render, type Format } from './render';
 import type { EnvironmentEstimate } from './types';
 
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
+export const EXIT_OK = EXIT.OK;
+export const EXIT_FAILED = EXIT.FAILED;
+export const EXIT_USAGE = EXIT.USAGE;
 
 const ENV_NAMES = Object.keys(ENVIRONMENTS);
 
@@ -50,8 +50,6 @@ export interface CliIo {
 
 const defaultIo: CliIo = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), cwd: process.cwd() };
 
-class UsageError extends Error {}
-
 interface Options {
   envs: string[];
   format: Format;
@@ -59,31 +57,19 @@ interface Options {
   region?: string;
 }
 
-function parse(argv: string[]): Options | 'help' {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        env: { type: 'string', multiple: true },
-        format: { type: 'string' },
-        assembly: { type: 'string' },
-        region: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  if (values.help) return 'help';
+function parse(argv: string[]): Options {
+  const { values } = parseCommandLine(argv, {
+    env: { type: 'string', multiple: true },
+    format: { type: 'string' },
+    assembly: { type: 'string' },
+    region: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   const envs = (values.env ?? []).flatMap((e) => e.split(',')).map((e) => e.trim());
-  for (const e of envs) if (!ENV_NAMES.includes(e)) throw new UsageError(`--env "${e}" is not an environment; known: ${ENV_NAMES.join(', ')}`);
-  const format = (values.format ?? 'table') as Format;
-  if (!FORMATS.includes(format)) throw new UsageError(`--format "${values.format}" is not one of ${FORMATS.join(', ')}`);
+  for (const e of envs) oneOf('--env', e, ENV_NAMES);
+  const format = oneOf('--format', values.format ?? 'table', FORMATS);
   if (values.region !== undefined && !pricedRegions().includes(values.region)) {
-    throw new UsageError(`--region "${values.region}" has no price file; priced: ${pricedRegions().join(', ')}`);
+    throw new UsageError(`--region must be ${listOr(pricedRegions())}, the regions with a price file (got ${JSON.stringify(values.region)})`);
   }
   if (values.assembly === '') throw new UsageError('--assembly needs a directory');
   return { envs: envs.length > 0 ? [...new Set(envs)] : ENV_NAMES, format, assembly: values.assembly, region: values.region };
@@ -97,17 +83,17 @@ export function estimateAssembly(dir: string, envs: readonly string[], region?: 
 
 /** Runs the CLI; resolves to the exit code. Never calls process.exit (tests call it in-process). */
 export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
-  let opts: Options | 'help';
+  if (wantsHelp(argv)) {
+    io.stdout(`${USAGE}\n`);
+    return EXIT_OK;
+  }
+  let opts: Options;
   try {
     opts = parse(argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    io.stderr(`error: ${e.message} (see --help)\n`);
+    io.stderr(`cost: ${oneLine(e)} (see --help)\n`);
     return EXIT_USAGE;
-  }
-  if (opts === 'help') {
-    io.stdout(`${USAGE}\n`);
-    return EXIT_OK;
   }
   let tmp: string | undefined;
   try {
@@ -124,11 +110,12 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     return EXIT_OK;
   } catch (e) {
     if (e instanceof SynthError) {
-      io.stderr(`error: ${e.message.split('\n')[0]} (run \`npx cdk synth\` to see the full output)\n`);
+      io.stderr(`cost: ${oneLine(e)} (run \`npx cdk synth\` to see the full output)\n`);
       return EXIT_FAILED;
     }
     if (e instanceof AssemblyError || e instanceof PriceFileError || e instanceof ConfigError) {
-      io.stderr(`error: ${e.message.split('\n')[0]}${e.message.includes('\n') ? ` (${e.message.split('\n').slice(1).map((s) => s.trim()).join('; ')})` : ''}\n`);
+      const [first, ...rest] = e.message.split('\n').map((l) => l.trim()).filter(Boolean);
+      io.stderr(`cost: ${first}${rest.length > 0 ? ` (${rest.join('; ')})` : ''}\n`);
       return EXIT_FAILED;
     }
     throw e;
@@ -138,13 +125,5 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exitCode = EXIT_FAILED;
-    },
-  );
+  runMain('cost', (x) => x, () => main(process.argv.slice(2)));
 }

@@ -21,10 +21,11 @@ describe('npm run cost', () => {
   });
 
   test.each([
-    [['--env', 'qa'], /--env "qa" is not an environment; known: dev, staging, prod/],
-    [['--format', 'xml'], /--format "xml" is not one of table, json, markdown/],
-    [['--region', 'mars-east-1'], /--region "mars-east-1" has no price file/],
-    [['--bogus'], /Unknown option '--bogus'/],
+    [['--env', 'qa'], /^cost: --env must be dev, staging or prod \(got "qa"\) \(see --help\)\n$/],
+    [['--format', 'xml'], /^cost: --format must be table, json or markdown \(got "xml"\)/],
+    [['--region', 'mars-east-1'], /^cost: --region must be ap-northeast-2 or us-east-1, the regions with a price file \(got "mars-east-1"\)/],
+    [['--bogus'], /^cost: unknown option --bogus/],
+    [['--format'], /^cost: --format needs a value/],
   ])('%j exits 2 with a one-line error naming the value', async (argv, msg) => {
     const { out, io: i } = io();
     expect(await main(argv, i)).toBe(EXIT_USAGE);
