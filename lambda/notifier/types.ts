@@ -110,6 +110,25 @@ export interface RdsEvent {
   readonly account?: string;
 }
 
+/** An AWS Backup job, from a vault notification (SNS) or EventBridge (`Backup Job State Change`, …). */
+export interface BackupJob {
+  readonly via: 'sns' | 'eventbridge';
+  /** `backup`, `copy`, `restore` (from `BACKUP_JOB`, `Copy Job State Change`, …). */
+  readonly job: string;
+  /** `COMPLETED`, `FAILED`, `ABORTED`, `EXPIRED`, `RUNNING`, … */
+  readonly state?: string;
+  /** The notification's text, or EventBridge's `statusMessage`. */
+  readonly message?: string;
+  readonly resourceArn?: string;
+  readonly resourceType?: string;
+  readonly jobId?: string;
+  readonly recoveryPointArn?: string;
+  readonly vault?: string;
+  readonly region?: string;
+  readonly account?: string;
+  readonly time?: string;
+}
+
 export interface EventBridgeEvent {
   readonly detailType: string;
   readonly source: string;
@@ -120,19 +139,20 @@ export interface EventBridgeEvent {
   readonly detail: Readonly<Record<string, unknown>>;
 }
 
+/** Notification kinds whose family reads the EventBridge event's `detail` when rendering. */
+export type EventKind = 'ebs' | 'dlm' | 'ec2-instance' | 'health' | 'guardduty' | 'secrets-manager';
+export interface EventNotification<K extends EventKind> {
+  readonly kind: K;
+  readonly event: EventBridgeEvent;
+}
+
 export type Notification =
   | { readonly kind: 'alarm'; readonly alarm: AlarmTransition }
   | { readonly kind: 'rds-event'; readonly event: RdsEvent }
   | { readonly kind: 'elasticache'; readonly events: readonly { readonly name: string; readonly value: string }[] }
-  | {
-      readonly kind: 'backup';
-      readonly state?: string;
-      readonly eventType?: string;
-      readonly message: string;
-      readonly resourceArn?: string;
-      readonly jobId?: string;
-      readonly recoveryPointArn?: string;
-    }
+  | { readonly kind: 'backup'; readonly job: BackupJob }
+  /** EventBridge events that a family reads straight from `detail` when rendering. */
+  | EventNotification<EventKind>
   | { readonly kind: 'eventbridge'; readonly event: EventBridgeEvent }
   | {
       /**

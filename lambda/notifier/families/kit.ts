@@ -3,8 +3,8 @@
  * envelope, and the pieces of a rendered message (colours, header + coloured attachment, the
  * environment and region a message belongs to). Pure; no family-specific knowledge.
  */
-import { enforceLimits, header } from '../slack';
-import type { Block, Envelope, EventBridgeEvent, Item, Severity, SlackMessage } from '../types';
+import { context, enforceLimits, esc, escFit, fields, header, link, section } from '../slack';
+import type { Block, Envelope, EventBridgeEvent, Item, Rendered, Severity, SlackMessage } from '../types';
 
 export type Json = Record<string, unknown>;
 
@@ -118,4 +118,58 @@ export function timeOf(...candidates: (Date | string | undefined)[]): number {
     if (d) return d.getTime();
   }
   return 0;
+}
+
+// ---- one event, one message ------------------------------------------------------------------------
+
+export interface EventView {
+  /** Emoji + short title, plain text (the header; Slack cuts it to 150). */
+  readonly title: string;
+  /** The first section: what happened, mrkdwn, already escaped. */
+  readonly summary: string;
+  /** `[label, mrkdwn value]`; empty values are left out. */
+  readonly fields: readonly (readonly [string, string | undefined])[];
+  /** More sections (already escaped), e.g. a description. */
+  readonly sections?: readonly (string | undefined)[];
+  /** Console or dashboard link. */
+  readonly link?: { readonly url: string | undefined; readonly label: string };
+  /** Small print under the link (already escaped). */
+  readonly notes?: readonly (string | undefined)[];
+  /** Fallback text / notification line (already escaped). */
+  readonly text: string;
+  /** One digest line (already escaped). */
+  readonly line: string;
+  /** Something is wrong (as opposed to good news or information). */
+  readonly bad: boolean;
+  /** Good news (a recovery, a success): green. */
+  readonly good?: boolean;
+  readonly at: number;
+}
+
+/** Renders an `EventView` as the notifier's usual message: header + coloured attachment. */
+export function renderEvent(item: Item, ctx: RenderContext, v: EventView): Rendered {
+  const env = envOf(ctx, undefined);
+  const colour = v.good ? COLOURS.ok : v.bad ? severityColour(item.severity) : COLOURS.info;
+  const blocks: (Block | undefined)[] = [
+    section(v.summary),
+    fields([['Environment', env ? esc(env) : undefined], ['Severity', item.severity], ...v.fields]),
+    ...(v.sections ?? []).map((s) => (s ? section(s) : undefined)),
+    context(v.link ? link(v.link.url, v.link.label) : undefined, ...(v.notes ?? [])),
+  ];
+  return { item, message: message(v.title, colour, blocks, `${v.text}${env ? ` (${esc(env)})` : ''}`), line: v.line, bad: v.bad, at: v.at };
+}
+
+/** `arn:aws:ec2:us-east-1:123:volume/vol-1` → `vol-1` (also the odd `arn:aws:ec2::us-east-1:snapshot/snap-1`). */
+export function shortId(arn: string | undefined): string | undefined {
+  if (!arn) return undefined;
+  const tail = arn.split(':').pop() ?? arn;
+  return tail.split('/').pop() || tail;
+}
+
+/** A code-formatted, escaped, length-bounded value. */
+export const code = (v: string | undefined, max = 200): string | undefined => (v ? `\`${escFit(v, max)}\`` : undefined);
+
+/** The AWS console home of a service in a region. */
+export function consoleUrl(region: string | undefined, path: string): string | undefined {
+  return region ? `https://${region}.console.aws.amazon.com/${path.replace(/\{region\}/g, region)}` : undefined;
 }

@@ -8,12 +8,30 @@ import type { Notification } from '../types';
 import { alarms } from './alarms';
 import { backup } from './backup';
 import { dbHealthDigest } from './db-health-digest';
+import { ebsDlm } from './ebs-dlm';
+import { ec2Instance } from './ec2-instance';
 import { elasticache } from './elasticache';
 import type { Family } from './family';
 import { eventbridgeFallback, textFallback } from './fallback';
+import { guardduty } from './guardduty';
+import { health } from './health';
 import { rds } from './rds';
+import { secretsManager } from './secrets-manager';
 
-export const FAMILIES: readonly Family<any>[] = [dbHealthDigest, alarms, rds, elasticache, backup, eventbridgeFallback, textFallback];
+export const FAMILIES: readonly Family<any>[] = [
+  dbHealthDigest,
+  alarms,
+  rds,
+  elasticache,
+  backup,
+  ebsDlm,
+  ec2Instance,
+  health,
+  guardduty,
+  secretsManager,
+  eventbridgeFallback,
+  textFallback,
+];
 
 const byKind = new Map<string, Family<any>>();
 for (const f of FAMILIES) for (const k of f.kinds) byKind.set(k, f);

@@ -27,7 +27,7 @@ describe('parseEvent', () => {
   });
 
   test.each([
-    ['an EventBridge event', fixture('eventbridge-ec2-state-change.json'), 'eventbridge'],
+    ['an EventBridge event', fixture('eventbridge-ec2-state-change.json'), 'ec2-instance'],
     ['a bare alarm message', JSON.parse((fixture('cloudwatch-alarm-metric-math.sns-envelope.json') as any).Message), 'alarm'],
     ['an SNS envelope', fixture('rds-event-failover.sns-envelope.json'), 'rds-event'],
     ['plain text', fixture('plain-text.txt'), 'text'],
@@ -44,11 +44,11 @@ describe('parseEvent', () => {
 
   test('an array of events (the CLI with several files) is one batch', () => {
     const envs = parseEvent([fixture('eventbridge-ec2-state-change.json'), fixture('plain-text.txt'), fixture('cloudwatch-alarm-composite.sqs.json')]);
-    expect(envs.map((e) => classify(e).kind)).toEqual(['eventbridge', 'text', 'alarm']);
+    expect(envs.map((e) => classify(e).kind)).toEqual(['ec2-instance', 'text', 'alarm']);
   });
 
   test('an SQS body that is itself an EventBridge event (rule → queue) is recognised', () => {
     const [env] = parseEvent({ Records: [{ eventSource: 'aws:sqs', messageId: 'm', body: JSON.stringify(fixture('eventbridge-backup-job-failed.json')) }] });
-    expect(classify(env).kind).toBe('eventbridge');
+    expect(classify(env).kind).toBe('backup');
   });
 });
