@@ -96,7 +96,7 @@ export function eventResource(n: Notification): string | undefined {
       return v ? `elasticache:${v.split(':').pop()}` : undefined;
     }
     case 'backup':
-      return n.resourceArn ? arnResource(n.resourceArn) : undefined;
+      return n.job.resourceArn ? arnResource(n.job.resourceArn) : undefined;
     default:
       return undefined;
   }

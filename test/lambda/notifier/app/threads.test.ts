@@ -66,7 +66,7 @@ describe('keys and resources', () => {
     expect(alarmResources({ metrics: [{ dimensions: { DBInstanceIdentifier: 'prod-postgres' } }, { dimensions: { CacheClusterId: 'rg-001' } }] })).toEqual(['rds:prod-postgres', 'elasticache:rg-001']);
     expect(eventResource({ kind: 'rds-event', event: { via: 'sns', sourceId: 'prod-postgres', message: 'failover' } })).toBe('rds:prod-postgres');
     expect(eventResource({ kind: 'elasticache', events: [{ name: 'ElastiCache:FailoverComplete', value: 'rg-001' }] })).toBe('elasticache:rg-001');
-    expect(eventResource({ kind: 'backup', message: 'x', resourceArn: 'arn:aws:rds:ap-northeast-2:123456789012:db:prod-postgres' })).toBe('rds:prod-postgres');
+    expect(eventResource({ kind: 'backup', job: { via: 'sns', job: 'backup', message: 'x', resourceArn: 'arn:aws:rds:ap-northeast-2:123456789012:db:prod-postgres' } })).toBe('rds:prod-postgres');
     expect(arnResource('arn:aws:ec2:ap-northeast-2:123456789012:volume/vol-0abc')).toBe('ebs:vol-0abc');
   });
 });
