@@ -93,6 +93,11 @@ export const cacheSchema = z.strictObject({
    * to its namespaces and channels (lib/config/cache-registry.ts). @default DEFAULT_CACHE_SERVICES
    */
   services: z.array(cacheServiceSchema).default(() => DEFAULT_CACHE_SERVICES.map((s) => cacheServiceSchema.parse(s))),
+  /**
+   * Migration only (docs/cache-rbac-migration.md): keep the old shared AUTH token working through
+   * the group's "default" user while clients move to their IAM users. @default false
+   */
+  legacyAuthToken: z.boolean().default(false),
   /** Namespaces whose keys must carry a TTL; the cache-health probe counts those without. @default the seed-000 progress namespaces */
   mustExpire: z.array(keyPatternSchema).default(() => [...SEED_000_NAMESPACES]),
 });

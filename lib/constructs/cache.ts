@@ -5,6 +5,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import type { CacheUserSpec } from '../config/cache-acl';
+import { CacheUsers } from './cache-users';
 import { SUBNETS } from './network';
 
 export interface CacheProps {
@@ -24,7 +26,15 @@ export interface CacheProps {
   readonly snapshotRetentionDays: number;
   /** Listener port. @default 6380 */
   readonly port?: number;
-  /** Encrypts data at rest and the AUTH secret. @default - a new rotating key */
+  /** The RBAC users (from `deriveCacheUsers`); the replication group accepts only these. */
+  readonly users: readonly CacheUserSpec[];
+  /**
+   * Migration from the shared AUTH token (docs/cache-rbac-migration.md): keep the token secret
+   * and let the group's "default" user accept it until every client uses its IAM user.
+   * @default false - no token, "default" is off
+   */
+  readonly legacyAuthToken?: boolean;
+  /** Encrypts data at rest (and the legacy AUTH secret while it exists). @default - a new rotating key */
   readonly key?: kms.IKey;
   /** Retention of the slow log. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
@@ -34,13 +44,16 @@ export interface CacheProps {
 
 /**
  * The Redis (or Valkey) that takes hot progress polling off PostgreSQL (seed 000): encrypted at
- * rest with a CMK and in transit with TLS, AUTH token in Secrets Manager, reachable only from the
- * workers. ElastiCache has only L1 constructs, hence the Cfn* resources.
+ * rest with a CMK and in transit with TLS, reachable only from the workers, and with per-service
+ * RBAC users that log in with IAM (lib/constructs/cache-users.ts) instead of one shared AUTH
+ * token. ElastiCache has only L1 constructs, hence the Cfn* resources.
  */
 export class Cache extends Construct {
   public readonly replicationGroup: elasticache.CfnReplicationGroup;
-  /** The AUTH token: JSON `{ "token": "…" }`. */
-  public readonly authSecret: secretsmanager.Secret;
+  /** The legacy AUTH token, JSON `{ "token": "…" }`, only while `legacyAuthToken` is set. */
+  public readonly authSecret?: secretsmanager.Secret;
+  /** The RBAC users and their user group. */
+  public readonly users: CacheUsers;
   public readonly securityGroup: ec2.SecurityGroup;
   public readonly key: kms.IKey;
   public readonly port: number;
@@ -63,21 +76,23 @@ export class Cache extends Construct {
       pendingWindow: Duration.days(30),
     });
 
-    this.authSecret = new secretsmanager.Secret(this, 'AuthToken', {
-      secretName: `platform/${props.envName}/cache/auth`,
-      description: `${props.envName} ${engine} AUTH token`,
-      encryptionKey: this.key,
-      // AUTH tokens allow printable ASCII except / " @; keep to alphanumerics to be safe in URLs too.
-      generateSecretString: {
-        secretStringTemplate: '{}',
-        generateStringKey: 'token',
-        passwordLength: 64,
-        excludePunctuation: true,
-      },
-    });
-    Validations.of(this.authSecret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason: 'ElastiCache AUTH tokens rotate through ModifyReplicationGroup with AuthTokenUpdateStrategy ROTATE, which Secrets Manager rotation cannot drive without a custom function; rotation is a documented manual runbook step.',
+    if (props.legacyAuthToken) {
+      // Kept only for the AUTH -> RBAC migration: the "default" user accepts it meanwhile.
+      this.authSecret = new secretsmanager.Secret(this, 'AuthToken', {
+        secretName: `platform/${props.envName}/cache/auth`,
+        description: `${props.envName} ${engine} legacy AUTH token (migration to RBAC only)`,
+        encryptionKey: this.key,
+        generateSecretString: { secretStringTemplate: '{}', generateStringKey: 'token', passwordLength: 64, excludePunctuation: true },
+      });
+      Validations.of(this.authSecret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason: 'Temporary: the legacy AUTH token lives only while cache.legacyAuthToken is set for the RBAC migration (docs/cache-rbac-migration.md); RBAC users authenticate with IAM and have no password.',
+      });
+    }
+    this.users = new CacheUsers(this, 'Users', {
+      envName: props.envName,
+      users: props.users,
+      legacyDefaultPassword: this.authSecret?.secretValueFromJson('token'),
     });
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
@@ -127,8 +142,8 @@ export class Cache extends Construct {
       kmsKeyId: this.key.keyArn,
       transitEncryptionEnabled: true,
       transitEncryptionMode: 'required',
-      // Resolved by CloudFormation at deploy time; the template holds only the reference.
-      authToken: this.authSecret.secretValueFromJson('token').unsafeUnwrap(),
+      // RBAC: only the users of this group can log in (IAM tokens); "default" is off.
+      userGroupIds: [this.users.userGroup.ref],
       snapshotRetentionLimit: props.snapshotRetentionDays,
       // 03:00–04:00 KST, after the database's backup window.
       snapshotWindow: '18:00-19:00',
@@ -142,6 +157,11 @@ export class Cache extends Construct {
           destinationDetails: { cloudWatchLogsDetails: { logGroup: slowLog.logGroupName } },
         },
       ],
+    });
+    this.replicationGroup.node.addDependency(this.users.userGroup);
+    Validations.of(this.replicationGroup).acknowledge({
+      id: 'AwsSolutions-AEC6',
+      reason: 'Authentication is RBAC (UserGroupIds), which replaces the single AUTH token this rule looks for: per-service users with IAM tokens and ACLs, and the group\'s "default" user switched off.',
     });
     // Deleting the group (or replacing it) leaves a final snapshot rather than losing its keys.
     this.replicationGroup.applyRemovalPolicy(RemovalPolicy.SNAPSHOT);

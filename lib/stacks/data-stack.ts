@@ -3,7 +3,7 @@ import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
-import type { EnvironmentConfig } from '../config';
+import { deriveCacheUsers, type EnvironmentConfig } from '../config';
 import type { AlertTopicMap } from '../constructs/alert-topics';
 import { CacheAlarms, DatabaseAlarms } from '../constructs/alarms';
 import { Cache } from '../constructs/cache';
@@ -87,6 +87,8 @@ export class DataStack extends Stack {
       replicas: config.cache.replicas,
       snapshotRetentionDays: config.cache.snapshotRetentionDays,
       port: config.cache.port,
+      users: deriveCacheUsers(config.name, config.cache, config.roles.services),
+      legacyAuthToken: config.cache.legacyAuthToken,
     });
 
     this.databaseAlarms = new DatabaseAlarms(this, 'DatabaseAlarms', {

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
 import type { AlertTopicMap } from '../constructs/alert-topics';
+import type { CacheUsers } from '../constructs/cache-users';
 import type { WorkerVolumeRef } from '../constructs/workers/worker-data-volumes';
 import { WorkerFleet } from '../constructs/workers/worker-fleet';
 
@@ -17,6 +18,12 @@ export interface WorkersStackProps extends StackProps {
   readonly volumes: readonly WorkerVolumeRef[];
   /** Alert topics for the worker alarms and snapshot failures. @default no notifications */
   readonly alertTopics?: AlertTopicMap;
+  /**
+   * The cache's RBAC users and replication group id: each worker's role may log in (IAM,
+   * `elasticache:Connect`) as the app and read-only users of the registered cache services, and
+   * as nobody else (not the monitor, not the break-glass admin). @default - no cache access
+   */
+  readonly cache?: { readonly users: CacheUsers; readonly replicationGroupId: string };
   /** AMI of the workers. @default latest Amazon Linux 2023 arm64 (public SSM parameter, resolved at deploy) */
   readonly machineImage?: ec2.IMachineImage;
   /** Per-worker instance generation; bump one to launch a fresh instance (docs/workers.md). @default all 0 */
@@ -54,5 +61,9 @@ export class WorkersStack extends Stack {
       diskAlarmPercent: config.alarms.workerDiskPercent,
       memoryAlarmPercent: config.alarms.workerMemoryPercent,
     });
+    if (props.cache) {
+      const userIds = config.cache.services.flatMap((s) => props.cache!.users.userIdsOf(s.service));
+      for (const w of this.fleet.workers) props.cache.users.grantConnect(w.role, props.cache.replicationGroupId, userIds);
+    }
   }
 }

@@ -57,6 +57,7 @@ export class PlatformStage extends Stage {
       workerSecurityGroup: this.network.workerSecurityGroup,
       volumes: this.data.workerVolumes.volumes,
       alertTopics: this.alerting.alertTopics,
+      cache: { users: this.data.cache.users, replicationGroupId: this.data.cache.replicationGroup.ref },
     });
     this.observability = new ObservabilityStack(this, 'Observability', {
       config,

@@ -21,9 +21,6 @@ const ACCEPTED: Record<string, string> = {
     'CT.KMS.PR.3: the keys use the CDK default key policy (account root administers, IAM policies delegate). RDS, ' +
     'ElastiCache, Secrets Manager and AWS Backup create grants through kms:ViaService-scoped IAM permissions; ' +
     'adding kms:GrantIsForAWSResource statements per key is tracked as a hardening follow-up.',
-  elasticache_repl_grp_rbac_auth_enabled_check:
-    'CT.ELASTICACHE.PR.8: the cache uses TLS plus an AUTH token kept in Secrets Manager, and only the workers\' security ' +
-    'group can reach it. RBAC user groups add per-service users the workers do not need today.',
   lambda_function_public_access_prohibited_check:
     'CT.LAMBDA.PR.2: the only function permission is Secrets Manager invoking the role-schema rotation function, and it ' +
     'carries SourceAccount = the stack\'s account. Synthesized without an account that is a Ref to AWS::AccountId, which ' +

@@ -164,13 +164,14 @@ describe('PostgreSQL', () => {
 describe('cache', () => {
   const group = (env: string) => resourcesOf(env, 'Data', 'AWS::ElastiCache::ReplicationGroup')[0][1];
 
-  test.each(['dev', 'prod'])('%s: KMS at rest, TLS required, AUTH token from Secrets Manager', (env) => {
+  test.each(['dev', 'prod'])('%s: KMS at rest, TLS required, RBAC user group instead of an AUTH token', (env) => {
     const p = group(env).Properties;
     expect(p.AtRestEncryptionEnabled).toBe(true);
     expect(p.KmsKeyId).toBeDefined();
     expect(p.TransitEncryptionEnabled).toBe(true);
     expect(p.TransitEncryptionMode).toBe('required');
-    expect(JSON.stringify(p.AuthToken)).toMatch(/\{\{resolve:secretsmanager:/);
+    expect(p.AuthToken).toBeUndefined();
+    expect(JSON.stringify(p.UserGroupIds)).toMatch(/CacheUsersGroup/);
     expect(p.SnapshotRetentionLimit).toBeGreaterThan(0);
   });
 
