@@ -14,11 +14,14 @@ import type { EnrichClients } from './enrich';
 import { processEvent, type NotifierDeps } from './notify';
 import { redact } from './redact';
 import { secretsManagerResolver } from './webhooks';
+import { appSettingsFromEnv, lazyAppDelivery } from './app/app-settings';
 
 const logger = new Logger({ serviceName: 'notifier' });
 
 /** Container-wide state: settings, clients, the webhook cache and the pacing buckets. */
 let state: { settings: HandlerSettings; deps: Omit<NotifierDeps, 'poster'>; poster: SlackPoster } | undefined;
+/** The current invocation's delivery deadline (ms), for app mode's Slack client. */
+let deadline: number | undefined;
 
 function init(): NonNullable<typeof state> {
   if (state) return state;
@@ -39,9 +42,16 @@ function init(): NonNullable<typeof state> {
       enrich: settings.enrichBudgetMs > 0 ? lazyEnrichClients(sdk) : undefined,
       enrichOptions: { budgetMs: settings.enrichBudgetMs },
       logger,
+      delivery: appDelivery(),
     },
   };
   return state;
+}
+
+/** Slack app mode (alerting.slack.mode: 'app'): threads through the Web API instead of webhooks. */
+function appDelivery(): NotifierDeps['delivery'] {
+  const app = appSettingsFromEnv(process.env);
+  return app ? lazyAppDelivery(app, logger, () => deadline) : undefined;
 }
 
 /** The enrichment clients, loaded and created on the first batch that needs them. */
@@ -63,6 +73,7 @@ export const handler = async (event: unknown, context?: Pick<Context, 'getRemain
   const s = init();
   // Stop retrying 5 s before the function would be killed, and hand the rest back to SQS.
   s.poster.deadline = context ? Date.now() + context.getRemainingTimeInMillis() - 5000 : undefined;
+  deadline = s.poster.deadline;
   const result = await processEvent(event, { ...s.deps, poster: s.poster });
   const delivered = result.posts.filter((p) => p.outcome.ok).length;
   if (isSqsBatch(event)) {

@@ -162,6 +162,28 @@ export const slackSchema = z.strictObject({
    * Unset: the link is the repository-relative path (shown as text, no button).
    */
   runbookUrlBase: z.string().regex(/^https:\/\/[^\s"<>|]+$/, 'must be an https URL without spaces, e.g. "https://github.com/acme/platform-infra/blob/main"').optional(),
+  /**
+   * `webhook` (default): one message per notification through the incoming webhooks. `app`: a Slack
+   * app's bot token and the Web API, one thread per alarm, its parent updated in place, with the
+   * metric graph; needs `botTokenSecret` and `channels`.
+   */
+  mode: z.enum(['webhook', 'app']).default('webhook'),
+  /** Secrets Manager secret name holding the bot token (`xoxb-…`, as the plain secret string); app mode only. */
+  botTokenSecret: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a valid Secrets Manager secret name').optional(),
+  /** Slack channel ID per severity (`C0123ABCD`, not the name); the app must be a member. App mode only. */
+  channels: z
+    .strictObject({
+      critical: z.string().regex(/^[CG][A-Z0-9]{8,}$/, 'must be a Slack channel ID like "C0123ABCDE" (not "#name")'),
+      warning: z.string().regex(/^[CG][A-Z0-9]{8,}$/, 'must be a Slack channel ID like "C0123ABCDE" (not "#name")'),
+      info: z.string().regex(/^[CG][A-Z0-9]{8,}$/, 'must be a Slack channel ID like "C0123ABCDE" (not "#name")'),
+    })
+    .optional(),
+  /** An alarm that fires again this many minutes after it was resolved starts a new thread. @default 360 */
+  rethreadAfterMinutes: z.number().int().min(5).max(10_080).default(360),
+}).superRefine((c, ctx) => {
+  if (c.mode !== 'app') return;
+  if (!c.botTokenSecret) ctx.addIssue({ code: 'custom', path: ['botTokenSecret'], message: 'is required when mode is "app" (the secret holding the xoxb- bot token)' });
+  if (!c.channels) ctx.addIssue({ code: 'custom', path: ['channels'], message: 'is required when mode is "app": { critical, warning, info } channel IDs' });
 });
 
 export const alertingSchema = z.strictObject({
@@ -180,8 +202,8 @@ export const alertingSchema = z.strictObject({
    * `PLATFORM_<ENV>_ALERT_EMAIL`.
    */
   alertEmail: z.email().optional(),
-  /** Slack settings beyond the webhooks: the runbook links. @default {} */
-  slack: slackSchema.default({}),
+  /** Slack settings beyond the webhooks: the runbook links and app mode. @default { mode: 'webhook' } */
+  slack: slackSchema.prefault({}),
 });
 
 export const dbHealthSchema = z.strictObject({

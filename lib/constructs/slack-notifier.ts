@@ -11,6 +11,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SEVERITIES, type AlertTopicMap, type Severity } from './alert-topics';
 import { notifyOnAlarmAndOk } from './alarms/alarm-actions';
+import { APP_ENV } from '../../lambda/notifier/app/contract';
+import type { AlertThreads } from './alert-threads';
 import { PlatformFunction } from './platform-function';
 import { nagArn } from './nag-ids';
 
@@ -36,6 +38,20 @@ export interface SlackNotifierProps {
   readonly maxBatchingWindow?: Duration;
   /** Receives before a message goes to the dead-letter queue. @default 5 */
   readonly maxReceiveCount?: number;
+  /** Slack app mode (a thread per alarm, graphs) instead of the webhooks. @default - webhook mode */
+  readonly app?: SlackAppSettings;
+}
+
+/** Slack app mode: the bot token, the channels and the thread table. */
+export interface SlackAppSettings {
+  /** The thread table (lib/constructs/alert-threads.ts). */
+  readonly threads: AlertThreads;
+  /** Secrets Manager secret name holding the bot token (`xoxb-…`). */
+  readonly botTokenSecretName: string;
+  /** Channel ID per severity. */
+  readonly channels: Readonly<Record<Severity, string>>;
+  /** An ALARM this long after a resolution opens a new thread. @default 360 */
+  readonly rethreadAfterMinutes?: number;
 }
 
 /** Function timeout: room for ~40 paced posts and a Retry-After or two per batch. */
@@ -126,9 +142,19 @@ export class SlackNotifier extends Construct {
         SEVERITY_SOURCES: stack.toJsonString(severitySources),
         POWERTOOLS_SERVICE_NAME: 'notifier',
         POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...(props.app
+          ? {
+              [APP_ENV.mode]: 'app',
+              [APP_ENV.table]: props.app.threads.table.tableName,
+              [APP_ENV.botTokenSecret]: props.app.botTokenSecretName,
+              [APP_ENV.channels]: JSON.stringify(props.app.channels),
+              [APP_ENV.rethreadAfterMinutes]: String(props.app.rethreadAfterMinutes ?? 360),
+            }
+          : {}),
       },
     });
     const fn = this.function.function;
+    if (props.app) this.grantAppMode(props.app);
 
     for (const s of SEVERITIES) {
       secretsmanager.Secret.fromSecretNameV2(this, `${s}Webhook`, props.webhookSecretNames[s]).grantRead(fn);
@@ -231,5 +257,20 @@ export class SlackNotifier extends Construct {
     });
     notifyOnAlarmAndOk(props.healthTopic, ...Object.values(alarms));
     this.alarms = alarms;
+  }
+
+  /** App mode: the token secret, the thread table, and the graph image call. */
+  private grantAppMode(app: SlackAppSettings): void {
+    const fn = this.function.function;
+    for (const s of SEVERITIES) {
+      if (!/^[CG][A-Z0-9]{8,}$/.test(app.channels[s] ?? '')) throw new Error(`app.channels.${s} must be a Slack channel ID like "C0123ABCDE", got "${app.channels[s] ?? ''}"`);
+    }
+    secretsmanager.Secret.fromSecretNameV2(this, 'BotToken', app.botTokenSecretName).grantRead(fn);
+    app.threads.grantThreading(fn);
+    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'RenderAlarmGraphs', actions: ['cloudwatch:GetMetricWidgetImage'], resources: ['*'] }));
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'cloudwatch:GetMetricWidgetImage supports no resource-level permissions (the Service Authorization Reference lists no resource type for it); it only renders metrics the account can already read.',
+    });
   }
 }

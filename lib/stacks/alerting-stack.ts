@@ -2,6 +2,7 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
 import { AlertPathHealth } from '../constructs/alert-path-health';
+import { AlertThreads } from '../constructs/alert-threads';
 import { AlertTopics, type AlertTopicMap } from '../constructs/alert-topics';
 import { DeadLetterEveryHop } from '../constructs/dead-letter-every-hop';
 import { SlackNotifier } from '../constructs/slack-notifier';
@@ -40,6 +41,17 @@ export class AlertingStack extends Stack {
       webhookSecretNames: props.config.alerting.slackWebhookSecrets,
       criticalMention: props.config.alerting.criticalMention,
       healthTopic: this.health.topic,
+      app: this.appMode(props.config),
     });
+  }
+
+  /** Slack app mode's settings and thread table, when `alerting.slack.mode` is `app`. */
+  private appMode(config: EnvironmentConfig) {
+    const slack = config.alerting.slack;
+    if (slack.mode !== 'app') return undefined;
+    // The schema already requires both in app mode; this only narrows the types.
+    if (!slack.botTokenSecret || !slack.channels) throw new Error(`${config.name}: alerting.slack.mode is "app" but botTokenSecret or channels is missing`);
+    const threads = new AlertThreads(this, 'AlertThreads', { envName: config.name });
+    return { threads, botTokenSecretName: slack.botTokenSecret, channels: slack.channels, rethreadAfterMinutes: slack.rethreadAfterMinutes };
   }
 }

@@ -13,9 +13,9 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ThreadRecord } from './threads';
 
-/** The table's attribute names: the key, and the TTL attribute the construct enables. */
-export const THREAD_TABLE_KEY = 'pk';
-export const THREAD_TABLE_TTL = 'expiresAt';
+import { THREAD_TABLE_KEY, THREAD_TABLE_TTL } from './contract';
+
+export { THREAD_TABLE_KEY, THREAD_TABLE_TTL };
 
 export interface ThreadStore {
   /** The alarm's thread record, or undefined. Throws when the table cannot be read. */
