@@ -16,13 +16,15 @@ export interface AlertTopicsProps {
   readonly envName: string;
 }
 
-/** Services that publish to the alert topics and so need to use the topics' KMS key. */
+/**
+ * Services that publish to the alert topics and so need to use the topics' KMS key. ElastiCache is
+ * not one: it cannot publish to an encrypted topic and has its own (ElastiCacheEventTopic).
+ */
 const PUBLISHERS = [
   'cloudwatch.amazonaws.com',
   'events.amazonaws.com',
   'backup.amazonaws.com',
   'events.rds.amazonaws.com',
-  'elasticache.amazonaws.com',
 ];
 
 /**

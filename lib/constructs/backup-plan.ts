@@ -4,18 +4,25 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-
-/** Vault events that mean a backup or restore did not do its job. */
-export const BACKUP_FAILURE_EVENTS: readonly backup.BackupVaultEvents[] = [
-  backup.BackupVaultEvents.BACKUP_JOB_FAILED,
-  backup.BackupVaultEvents.BACKUP_JOB_EXPIRED,
-  backup.BackupVaultEvents.COPY_JOB_FAILED,
-  backup.BackupVaultEvents.RESTORE_JOB_FAILED,
-  backup.BackupVaultEvents.RECOVERY_POINT_MODIFIED,
-];
+import { alertTopicTarget } from './workers/worker-snapshot-policy';
 
 /** Backup job states EventBridge reports that mean no recovery point was made. */
 export const BACKUP_JOB_FAILURE_STATES = ['FAILED', 'ABORTED', 'EXPIRED'] as const;
+
+/**
+ * The AWS Backup job events that carry failures, and the field that holds each one's state. The
+ * vault notifications BACKUP_JOB_FAILED, BACKUP_JOB_EXPIRED and RESTORE_JOB_FAILED are deprecated
+ * and send nothing (PutBackupVaultNotifications API reference), so failures come from these
+ * EventBridge events (https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html).
+ * Restore jobs report `status`, the others `state`, as in AWS's own sample events.
+ */
+export const BACKUP_FAILURE_EVENTS = {
+  backupJob: { detailType: 'Backup Job State Change', field: 'state', values: BACKUP_JOB_FAILURE_STATES },
+  copyJob: { detailType: 'Copy Job State Change', field: 'state', values: ['FAILED'] },
+  restoreJob: { detailType: 'Restore Job State Change', field: 'status', values: ['FAILED'] },
+} as const;
+
+export type BackupFailureKind = keyof typeof BACKUP_FAILURE_EVENTS;
 
 /** One schedule of the plan (all at minute 0, in the plan's time zone). */
 export interface BackupSchedule {
@@ -50,7 +57,7 @@ export interface BackupPlanProps {
    * anyone, once the 3-day grace period has passed. @default false
    */
   readonly vaultLock?: boolean;
-  /** Where failed backup, copy and restore jobs are reported. @default no notifications */
+  /** Where failed backup, copy and restore jobs are reported (EventBridge rules). @default no rules */
   readonly alertTopic?: sns.ITopic;
   /** Schedules of the plan. @default SEED_004_SCHEDULES */
   readonly schedules?: readonly BackupSchedule[];
@@ -67,15 +74,22 @@ export interface BackupPlanProps {
 
 /**
  * An AWS Backup vault encrypted with a customer-managed key, a plan with the seed 004 schedules,
- * a selection of the resources, and the failure path: vault notifications to the alert topic plus
- * an EventBridge pattern (`failureEventPattern`) for rules that want the job-level events.
+ * a selection of the resources, and the failure path: EventBridge rules for failed, aborted and
+ * expired backup jobs of this vault, failed copy jobs out of it and failed restore jobs, each to
+ * the alert topic.
  */
 export class BackupPlan extends Construct {
   public readonly vault: backup.BackupVault;
   public readonly plan: backup.BackupPlan;
   public readonly key: kms.Key;
-  /** Matches `Backup Job State Change` events of this vault in a failed, aborted or expired state. */
-  public readonly failureEventPattern: events.EventPattern;
+  /**
+   * The failure patterns by kind. Backup jobs are those of this vault; copy jobs those out of it.
+   * Restore job events name no vault (AWS's FAILED sample has none), so that rule takes every
+   * failed restore of the account and region: restores are rare, manual and always worth a message.
+   */
+  public readonly failurePatterns: Readonly<Record<BackupFailureKind, events.EventPattern>>;
+  /** The rules, when an alert topic was given. */
+  public readonly failureRules: readonly events.Rule[];
 
   constructor(scope: Construct, id: string, props: BackupPlanProps) {
     super(scope, id);
@@ -101,12 +115,12 @@ export class BackupPlan extends Construct {
       pendingWindow: Duration.days(30),
     });
 
+    // Known at synth (no token), so the failure patterns below stay literal and testable.
+    const vaultName = `${props.envName}-platform`;
     this.vault = new backup.BackupVault(this, 'Vault', {
-      backupVaultName: `${props.envName}-platform`,
+      backupVaultName: vaultName,
       encryptionKey: this.key,
       removalPolicy: RemovalPolicy.RETAIN,
-      notificationTopic: props.alertTopic,
-      notificationEvents: props.alertTopic ? [...BACKUP_FAILURE_EVENTS] : undefined,
       lockConfiguration: props.vaultLock
         ? { minRetention: Duration.days(props.retentionDays), changeableFor: Duration.days(3) }
         : undefined,
@@ -147,14 +161,29 @@ export class BackupPlan extends Construct {
       },
     );
 
-    this.failureEventPattern = {
-      source: ['aws.backup'],
-      detailType: ['Backup Job State Change'],
-      detail: {
-        state: [...BACKUP_JOB_FAILURE_STATES],
-        backupVaultName: [this.vault.backupVaultName],
-      },
+    const pattern = (kind: BackupFailureKind, extra: Record<string, unknown> = {}): events.EventPattern => {
+      const e = BACKUP_FAILURE_EVENTS[kind];
+      return { source: ['aws.backup'], detailType: [e.detailType], detail: { [e.field]: [...e.values], ...extra } };
     };
+    this.failurePatterns = {
+      backupJob: pattern('backupJob', { backupVaultName: [vaultName] }),
+      copyJob: pattern('copyJob', { sourceBackupVaultArn: events.Match.suffix(`:backup-vault:${vaultName}`) }),
+      restoreJob: pattern('restoreJob'),
+    };
+    const descriptions: Record<BackupFailureKind, string> = {
+      backupJob: `${props.envName}: an AWS Backup job of vault ${vaultName} failed, was aborted or expired`,
+      copyJob: `${props.envName}: an AWS Backup copy job out of vault ${vaultName} failed`,
+      restoreJob: `${props.envName}: an AWS Backup restore job failed`,
+    };
+    const rules: events.Rule[] = [];
+    if (props.alertTopic) {
+      const target = alertTopicTarget(props.alertTopic);
+      for (const kind of Object.keys(BACKUP_FAILURE_EVENTS) as BackupFailureKind[]) {
+        const id = `${kind[0].toUpperCase()}${kind.slice(1)}Failed`;
+        rules.push(new events.Rule(this, id, { description: descriptions[kind], eventPattern: this.failurePatterns[kind], targets: [target] }));
+      }
+    }
+    this.failureRules = rules;
   }
 }
 

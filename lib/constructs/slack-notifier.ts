@@ -40,6 +40,12 @@ export interface SlackNotifierProps {
   readonly maxReceiveCount?: number;
   /** Slack app mode (a thread per alarm, graphs) instead of the webhooks. @default - webhook mode */
   readonly app?: SlackAppSettings;
+  /**
+   * Further topics that feed a severity's queue, for publishers that cannot use the encrypted
+   * alert topics (ElastiCache). Their messages take the same queue, retries and dead-letter path.
+   * @default - none
+   */
+  readonly extraTopics?: Readonly<Partial<Record<Severity, readonly sns.ITopic[]>>>;
 }
 
 /** Slack app mode: the bot token, the channels and the thread table. */
@@ -84,6 +90,7 @@ export class SlackNotifier extends Construct {
       if (!props.webhookSecretNames[s]) throw new Error(`webhookSecretNames.${s} is empty: every severity needs a Slack webhook secret`);
     }
     const stack = Stack.of(this);
+    const topicsOf = (s: Severity): sns.ITopic[] => [props.topics[s], ...(props.extraTopics?.[s] ?? [])];
 
     // SNS must encrypt into the queues, so their key lets SNS use it for these topics only.
     const key = new kms.Key(this, 'QueueKey', {
@@ -96,7 +103,7 @@ export class SlackNotifier extends Construct {
         principals: [new iam.ServicePrincipal('sns.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
-        conditions: { ArnEquals: { 'aws:SourceArn': SEVERITIES.map((s) => props.topics[s].topicArn) } },
+        conditions: { ArnEquals: { 'aws:SourceArn': SEVERITIES.flatMap((s) => topicsOf(s).map((t) => t.topicArn)) } },
       }),
     );
 
@@ -123,12 +130,12 @@ export class SlackNotifier extends Construct {
         deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
       });
       // Not raw: the SNS envelope keeps TopicArn, Subject and MessageAttributes (AWS Backup's job state).
-      props.topics[s].addSubscription(new subs.SqsSubscription(queue, { rawMessageDelivery: false }));
+      for (const topic of topicsOf(s)) topic.addSubscription(new subs.SqsSubscription(queue, { rawMessageDelivery: false }));
       queues[s] = queue;
     }
     this.queues = queues;
 
-    const severitySources = SEVERITIES.map((s) => ({ severity: s, arns: [queues[s].queueArn, props.topics[s].topicArn] }));
+    const severitySources = SEVERITIES.map((s) => ({ severity: s, arns: [queues[s].queueArn, ...topicsOf(s).map((t) => t.topicArn)] }));
     this.function = new PlatformFunction(this, 'Function', {
       entry: 'lambda/notifier/handler.ts',
       description: `${props.envName}: alert topics → Slack (Block Kit, storm digests, RDS enrichment)`,

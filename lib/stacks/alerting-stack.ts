@@ -5,6 +5,7 @@ import { AlertPathHealth } from '../constructs/alert-path-health';
 import { AlertThreads } from '../constructs/alert-threads';
 import { AlertTopics, type AlertTopicMap } from '../constructs/alert-topics';
 import { DeadLetterEveryHop } from '../constructs/dead-letter-every-hop';
+import { ElastiCacheEventTopic } from '../constructs/elasticache-event-topic';
 import { SlackNotifier } from '../constructs/slack-notifier';
 
 export interface AlertingStackProps extends StackProps {
@@ -28,6 +29,8 @@ export class AlertingStack extends Stack {
   public readonly health: AlertPathHealth;
   /** Dead-letter queues for every SNS subscription and EventBridge target; apply `.aspect` to the Stage. */
   public readonly deadLetters: DeadLetterEveryHop;
+  /** The unencrypted topic ElastiCache publishes its events to; it feeds the warning queue. */
+  public readonly cacheEvents: ElastiCacheEventTopic;
 
   constructor(scope: Construct, id: string, props: AlertingStackProps) {
     super(scope, id, props);
@@ -35,6 +38,7 @@ export class AlertingStack extends Stack {
     this.alertTopics = this.topics.topics;
     this.health = new AlertPathHealth(this, 'Health', { envName: props.config.name, alertEmail: props.config.alerting.alertEmail });
     this.deadLetters = new DeadLetterEveryHop(this, 'DeadLetters', { envName: props.config.name, health: this.health });
+    this.cacheEvents = new ElastiCacheEventTopic(this, 'CacheEvents', { envName: props.config.name, severity: 'warning' });
     this.notifier = new SlackNotifier(this, 'SlackNotifier', {
       envName: props.config.name,
       topics: this.alertTopics,
@@ -42,6 +46,7 @@ export class AlertingStack extends Stack {
       criticalMention: props.config.alerting.criticalMention,
       healthTopic: this.health.topic,
       app: this.appMode(props.config),
+      extraTopics: { [this.cacheEvents.severity]: [this.cacheEvents.topic] },
     });
   }
 

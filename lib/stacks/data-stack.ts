@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { deriveCacheUsers, type EnvironmentConfig } from '../config';
 import type { AlertTopicMap } from '../constructs/alert-topics';
@@ -25,6 +26,8 @@ export interface DataStackProps extends StackProps {
   readonly secretsManagerEndpoint?: ec2.IInterfaceVpcEndpoint;
   /** Alert topics for the data tier's alarms. */
   readonly alertTopics: AlertTopicMap;
+  /** Unencrypted topic for the cache's own ElastiCache events (ElastiCache cannot publish to an encrypted one). */
+  readonly cacheEventTopic: sns.ITopic;
 }
 
 /**
@@ -107,6 +110,7 @@ export class DataStack extends Stack {
       replicas: config.cache.replicas,
       thresholds: config.alarms,
       topics: props.alertTopics,
+      notificationTopic: props.cacheEventTopic,
     });
 
     this.workerVolumes = new WorkerDataVolumes(this, 'WorkerVolumes', {

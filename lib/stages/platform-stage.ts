@@ -48,6 +48,7 @@ export class PlatformStage extends Stage {
       dbClientSecurityGroup: this.network.dbClientSecurityGroup,
       secretsManagerEndpoint: this.network.secretsManagerEndpoint,
       alertTopics: this.alerting.alertTopics,
+      cacheEventTopic: this.alerting.cacheEvents.topic,
     });
     this.workers = new WorkersStack(this, 'Workers', {
       config,

@@ -60,23 +60,21 @@ describe('BackupPlan', () => {
     });
   });
 
-  test('failed, expired and aborted jobs are published to the alert topic', () => {
+  test('failed backup, copy and restore jobs reach the alert topic by EventBridge, not by vault notifications', () => {
     const { t, plan } = build();
-    const vault = Object.values(t.findResources('AWS::Backup::BackupVault'))[0];
-    expect(vault.Properties.Notifications.BackupVaultEvents).toEqual(
-      expect.arrayContaining(['BACKUP_JOB_FAILED', 'BACKUP_JOB_EXPIRED', 'RESTORE_JOB_FAILED', 'COPY_JOB_FAILED']),
-    );
-    expect(vault.Properties.Notifications.SNSTopicArn).toEqual({ Ref: expect.stringMatching(/^Alerts/) });
-    expect(plan.failureEventPattern).toMatchObject({
-      source: ['aws.backup'],
-      detailType: ['Backup Job State Change'],
-      detail: { state: ['FAILED', 'ABORTED', 'EXPIRED'] },
-    });
+    expect(Object.values(t.findResources('AWS::Backup::BackupVault'))[0].Properties.Notifications).toBeUndefined();
+    const rules = Object.values(t.findResources('AWS::Events::Rule')).map((r) => r.Properties);
+    expect(rules.map((r) => r.EventPattern['detail-type'][0]).sort()).toEqual(['Backup Job State Change', 'Copy Job State Change', 'Restore Job State Change']);
+    for (const r of rules) expect(r.Targets).toEqual([expect.objectContaining({ Arn: { Ref: expect.stringMatching(/^Alerts/) } })]);
+    expect(plan.failurePatterns.backupJob).toMatchObject({ detail: { state: ['FAILED', 'ABORTED', 'EXPIRED'], backupVaultName: ['prod-platform'] } });
+    expect(plan.failurePatterns.restoreJob).toMatchObject({ detail: { status: ['FAILED'] } });
   });
 
-  test('without a topic there are no notifications', () => {
-    const { t } = build({}, false);
+  test('without a topic there are no rules and no notifications', () => {
+    const { t, plan } = build({}, false);
     expect(Object.values(t.findResources('AWS::Backup::BackupVault'))[0].Properties.Notifications).toBeUndefined();
+    t.resourceCountIs('AWS::Events::Rule', 0);
+    expect(plan.failureRules).toHaveLength(0);
   });
 
   test('vault lock is off by default and compliance-mode at the retention when on', () => {

@@ -177,14 +177,14 @@ describe('WorkersStack (prod profile)', () => {
   test('EBS snapshot failures and DLM policy errors go to the warning topic', () => {
     const t = Template.fromJSON(workers);
     t.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.ec2'], 'detail-type': ['EBS Snapshot Notification'], detail: { result: ['failed'] } },
+      EventPattern: { source: ['aws.ec2'], 'detail-type': ['EBS Snapshot Notification', 'EBS Multi-Volume Snapshots Completion Status'], detail: { result: ['failed'] } },
       Targets: [Match.objectLike({ Arn: { 'Fn::ImportValue': Match.stringLikeRegexp('TopicsWarning') } })],
     });
     t.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: Match.objectLike({ source: ['aws.dlm'], detail: { state: ['ERROR'] } }),
     });
     const pattern = h.workers.fleet.snapshotPolicy.snapshotFailurePattern;
-    expect(pattern.detailType).toEqual(['EBS Snapshot Notification']);
+    expect(pattern.detailType).toEqual(['EBS Snapshot Notification', 'EBS Multi-Volume Snapshots Completion Status']);
   });
 
   test('the only thing the Workers stack imports from the Data stack is the volume key ARN', () => {
@@ -371,9 +371,9 @@ describe('in the synthesized app', () => {
         ]),
       },
     });
-    const vault = Object.values(t.findResources('AWS::Backup::BackupVault'))[0].Properties;
-    expect(vault.Notifications.BackupVaultEvents).toContain('BACKUP_JOB_FAILED');
-    expect(JSON.stringify(vault.Notifications.SNSTopicArn)).toMatch(/TopicsWarning/);
+    // Failures are reported by EventBridge rules (test/contracts/backup.test.ts), not vault notifications.
+    expect(Object.values(t.findResources('AWS::Backup::BackupVault'))[0].Properties.Notifications).toBeUndefined();
+    t.resourcePropertiesCountIs('AWS::Events::Rule', { EventPattern: Match.objectLike({ source: ['aws.backup'] }) }, 3);
   });
 });
 

@@ -26,8 +26,12 @@ export interface CacheAlarmsProps {
   readonly evictionsPer5Minutes?: number;
   /** ReplicationLag on a replica, in seconds. @default 5 */
   readonly replicationLagSeconds?: number;
-  /** Topic for the group's own ElastiCache notifications (failover, node replacement), set as its NotificationTopicArn. @default topics.warning */
-  readonly notificationTopic?: sns.ITopic;
+  /**
+   * Topic for the group's own ElastiCache notifications (failover, node replacement), set as its
+   * NotificationTopicArn. It must not be KMS-encrypted and its policy must use aws:SourceOwner
+   * (see ElastiCacheEventTopic), so the encrypted alert topics cannot serve; hence no default.
+   */
+  readonly notificationTopic: sns.ITopic;
 }
 
 /** Node IDs of a cluster-mode-disabled group: `<group>-001`, `<group>-002`, … */
@@ -39,7 +43,7 @@ export function cacheNodeIds(replicationGroup: elasticache.CfnReplicationGroup, 
  * The cache alarm catalogue, per node because ElastiCache publishes host and engine metrics per
  * cache cluster (node): EngineCPUUtilization, DatabaseMemoryUsagePercentage, Evictions,
  * CurrConnections, and ReplicationLag when there are replicas (on every node, since the primary
- * moves on failover). It also points the group's NotificationTopicArn at the alert topic.
+ * moves on failover). It also points the group's NotificationTopicArn at its (unencrypted) event topic.
  */
 export class CacheAlarms extends Construct {
   /** Alarms by short name (`001-cpu`, `002-replication-lag`, …). */
@@ -48,6 +52,9 @@ export class CacheAlarms extends Construct {
   constructor(scope: Construct, id: string, props: CacheAlarmsProps) {
     super(scope, id);
     if (!Number.isInteger(props.replicas) || props.replicas < 0 || props.replicas > 5) throw new Error(`replicas must be an integer from 0 to 5, got ${props.replicas}`);
+    if ((props.notificationTopic as sns.Topic).masterKey) {
+      throw new Error(`CacheAlarms notificationTopic ${props.notificationTopic.node.path} is KMS-encrypted; ElastiCache cannot publish to an encrypted topic (it goes inactive). Use an ElastiCacheEventTopic.`);
+    }
     const t = props.thresholds;
     const evictions = props.evictionsPer5Minutes ?? 1000;
     const lag = props.replicationLagSeconds ?? 5;
@@ -119,6 +126,6 @@ export class CacheAlarms extends Construct {
     this.alarms = alarms;
 
     // The group's own events (FailoverComplete, CacheNodeReplaceStarted, …) to the alert path.
-    props.replicationGroup.notificationTopicArn = (props.notificationTopic ?? props.topics.warning).topicArn;
+    props.replicationGroup.notificationTopicArn = props.notificationTopic.topicArn;
   }
 }

@@ -44,7 +44,7 @@ export interface WorkerSnapshotPolicyProps {
 export class WorkerSnapshotPolicy extends Construct {
   public readonly policy: dlm.CfnLifecyclePolicy;
   public readonly role: iam.Role;
-  /** EventBridge pattern of failed EBS snapshots (`EBS Snapshot Notification`, result failed). */
+  /** EventBridge pattern of failed EBS snapshots, single-volume and multi-volume sets (result failed). */
   public readonly snapshotFailurePattern: events.EventPattern;
   /** EventBridge pattern of this DLM policy entering the ERROR state. */
   public readonly policyErrorPattern: events.EventPattern;
@@ -109,9 +109,12 @@ export class WorkerSnapshotPolicy extends Construct {
       },
     });
 
+    // A failed single-volume snapshot arrives as `EBS Snapshot Notification`, a failed multi-volume
+    // set (createSnapshots) as `EBS Multi-Volume Snapshots Completion Status`
+    // (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-cloud-watch-events.html).
     this.snapshotFailurePattern = {
       source: ['aws.ec2'],
-      detailType: ['EBS Snapshot Notification'],
+      detailType: ['EBS Snapshot Notification', 'EBS Multi-Volume Snapshots Completion Status'],
       detail: { event: ['createSnapshot', 'createSnapshots'], result: ['failed'] },
     };
     this.policyErrorPattern = {

@@ -1,4 +1,6 @@
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CacheAlarms } from '../../../lib/constructs/alarms';
 import { PROD, fixtureStack, refOf } from './support';
@@ -6,14 +8,15 @@ import { PROD, fixtureStack, refOf } from './support';
 function build(replicas: number, extra: Partial<ConstructorParameters<typeof CacheAlarms>[2]> = {}) {
   const f = fixtureStack();
   const rg = new elasticache.CfnReplicationGroup(f.stack, 'Rg', { replicationGroupDescription: 'test', cacheNodeType: 'cache.t4g.micro', engine: 'redis' });
-  new CacheAlarms(f.stack, 'CacheAlarms', { envName: 'prod', replicationGroup: rg, replicas, thresholds: PROD.alarms, topics: f.topics, ...extra });
-  return { ...f, rg, template: Template.fromStack(f.stack) };
+  const cacheEvents = new sns.Topic(f.stack, 'CacheEvents');
+  new CacheAlarms(f.stack, 'CacheAlarms', { envName: 'prod', replicationGroup: rg, replicas, thresholds: PROD.alarms, topics: f.topics, notificationTopic: cacheEvents, ...extra });
+  return { ...f, rg, cacheEvents, template: Template.fromStack(f.stack) };
 }
 
 const node = (n: string) => ({ 'Fn::Join': ['-', [{ Ref: 'Rg' }, n]] });
 
 describe('CacheAlarms catalogue (one replica)', () => {
-  const { template, stack, topics } = build(1);
+  const { template, stack, topics, cacheEvents } = build(1);
 
   test.each(['001', '002'].flatMap((n) => [
     [`prod-cache-${n}-cpu`, n, 'EngineCPUUtilization', 80, 'Average', 'warning'],
@@ -36,9 +39,9 @@ describe('CacheAlarms catalogue (one replica)', () => {
     });
   });
 
-  test('ten alarms, and the group notifies the warning topic', () => {
+  test('ten alarms, and the group notifies its own event topic', () => {
     template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
-    template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { NotificationTopicArn: refOf(stack, topics.warning) });
+    template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { NotificationTopicArn: refOf(stack, cacheEvents) });
   });
 });
 
@@ -49,7 +52,7 @@ describe('CacheAlarms variations', () => {
     template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'ReplicationLag' }, 0);
   });
 
-  test('thresholds from the config and props; a chosen notification topic', () => {
+  test('thresholds from the config and props', () => {
     const f = fixtureStack();
     const rg = new elasticache.CfnReplicationGroup(f.stack, 'Rg', { replicationGroupDescription: 't', cacheNodeType: 'cache.t4g.micro', engine: 'redis' });
     new CacheAlarms(f.stack, 'C', { envName: 'dev', replicationGroup: rg, replicas: 0, thresholds: { cacheCpuPercent: 65, cacheMemoryPercent: 70, cacheConnections: 200 }, topics: f.topics, evictionsPer5Minutes: 10, notificationTopic: f.topics.critical });
@@ -59,6 +62,12 @@ describe('CacheAlarms variations', () => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'dev-cache-001-connections', Threshold: 200 });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'dev-cache-001-evictions', Threshold: 10 });
     t.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { NotificationTopicArn: refOf(f.stack, f.topics.critical) });
+  });
+
+  test('rejects a KMS-encrypted notification topic, which ElastiCache cannot publish to', () => {
+    const f = fixtureStack();
+    const encrypted = new sns.Topic(f.stack, 'Encrypted', { masterKey: new kms.Key(f.stack, 'K') });
+    expect(() => build(0, { notificationTopic: encrypted })).toThrow(/is KMS-encrypted; ElastiCache cannot publish to an encrypted topic/);
   });
 
   test.each([-1, 6, 1.5])('rejects replicas = %p', (replicas) => {

@@ -51,7 +51,7 @@ describe('per-environment shape', () => {
     expect(sub.Properties.EventCategories).toEqual(expect.arrayContaining(['failover', 'failure', 'low storage', 'maintenance', 'notification']));
     expect(JSON.stringify(sub.Properties.SnsTopicArn)).toContain('Critical');
     const rg = resources.find((r) => r.Type === 'AWS::ElastiCache::ReplicationGroup');
-    expect(JSON.stringify(rg.Properties.NotificationTopicArn)).toContain('Warning');
+    expect(JSON.stringify(rg.Properties.NotificationTopicArn)).toContain('CacheEventsTopic');
   });
 
   test('prod Alerting: the notifier consumes three queues with partial batch failures, logs kept a year', () => {
