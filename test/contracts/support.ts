@@ -16,11 +16,6 @@ export function sample(file: string): Record<string, any> {
   return JSON.parse(fs.readFileSync(path.join(SAMPLES, file), 'utf8'));
 }
 
-/** Every sample file under aws-samples, relative to it. */
-export function sampleFiles(): string[] {
-  return fs.readdirSync(SAMPLES, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json')).sort();
-}
-
 export interface Resource {
   /** `dev/Data` */
   stack: string;
