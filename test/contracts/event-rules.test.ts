@@ -40,7 +40,7 @@ const CONTRACTS: Record<string, Contract> = {
   'Backup Job State Change': {
     doc: BACKUP_DOC,
     match: ['backup/eventbridge-backup-job-failed.json', 'backup/eventbridge-backup-job-aborted.json', 'backup/eventbridge-backup-job-expired.json'],
-    noMatch: ['backup/eventbridge-backup-job-completed.json', 'backup/eventbridge-backup-job-running.json'],
+    noMatch: ['backup/eventbridge-backup-job-completed.json'],
     adapt: (e, { env }) => {
       if (e.detail.backupVaultName) e.detail.backupVaultName = `${env}-platform`;
     },
@@ -77,7 +77,7 @@ const CONTRACTS: Record<string, Contract> = {
   },
   'DLM Policy State Change': {
     doc: DLM_DOC,
-    match: ['ebs-dlm/eventbridge-dlm-policy-state-change-permissions.json', 'ebs-dlm/eventbridge-dlm-policy-state-change-limit.json'],
+    match: ['ebs-dlm/eventbridge-dlm-policy-error-role.json', 'ebs-dlm/eventbridge-dlm-policy-error-limit.json'],
     noMatch: [],
     // The rule is scoped to this stack's policy: the sample then names it.
     adapt: (e, { pattern }) => {
