@@ -10,16 +10,25 @@
  * (`npm run` prints its own "> script" banner on stdout; pipe with `npm run -s db-health -- …`.)
  * `--env` picks the service registry, app schema and unused-index floor from lib/config
  * (default prod). TLS: put `sslmode=verify-full&sslrootcert=<pem>` in the URL.
+ * Exit codes (scripts/cli-kit.ts): 0 done, 1 failed, 2 bad usage or input.
  */
-import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { ENVIRONMENTS, loadEnvironment } from '../../lib/config';
+import { EXIT, oneOf, parseCommandLine, positiveNumber, postgresUrl, redactUrl, runMain, UsageError, wantsHelp } from '../../scripts/cli-kit';
 import { METRIC_NAMES, METRIC_UNITS, type MetricMap } from './contract';
 import { collectDigest, formatBytes, formatDigest } from './digest';
 import { runProbe, type ProbeOptions } from './probe';
 
-const USAGE =
-  'usage: npm run db-health -- --database-url <url> [--long-query-seconds N] [--format table|json] [--env dev|staging|prod] [--digest]';
+export const USAGE = `usage: npm run db-health -- --database-url <url> [--long-query-seconds N] [--format table|json] [--env dev|staging|prod] [--digest]
+
+  --database-url URL        postgres://user:password@host:port/database (default: DATABASE_URL; try npm run db:local)
+  --long-query-seconds N    what counts as a long-running query (default: the environment's config)
+  --format table|json       json: one object on stdout (use npm run -s to drop npm's banner)
+  --env dev|staging|prod    service registry, app schema and thresholds to use (default prod)
+  --digest                  print the daily digest instead of the metrics
+  -h, --help                this text
+
+Exit codes: 0 done, 1 failed, 2 bad usage or input.`;
 
 export interface CliArgs {
   readonly databaseUrl: string;
@@ -29,36 +38,22 @@ export interface CliArgs {
   readonly digest: boolean;
 }
 
-/** Parses argv (without `node script`); throws with the usage line on a bad argument. */
+/** Parses argv (without `node script`); throws a one-line UsageError naming a bad argument. */
 export function parseCli(argv: readonly string[], env: Record<string, string | undefined> = {}): CliArgs {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      'database-url': { type: 'string' },
-      'long-query-seconds': { type: 'string' },
-      format: { type: 'string', default: 'table' },
-      env: { type: 'string', default: 'prod' },
-      digest: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
+  const { values } = parseCommandLine(argv, {
+    'database-url': { type: 'string' },
+    'long-query-seconds': { type: 'string' },
+    format: { type: 'string', default: 'table' },
+    env: { type: 'string', default: 'prod' },
+    digest: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   });
-  if (values.help) throw new Error(USAGE);
-  const databaseUrl = values['database-url'] ?? env.DATABASE_URL;
-  if (!databaseUrl) throw new Error(`--database-url is required\n${USAGE}`);
-  if (values.format !== 'table' && values.format !== 'json') throw new Error(`--format must be "table" or "json" (got ${JSON.stringify(values.format)})\n${USAGE}`);
-  if (!Object.hasOwn(ENVIRONMENTS, values.env)) {
-    throw new Error(`--env must be one of ${Object.keys(ENVIRONMENTS).join(', ')} (got ${JSON.stringify(values.env)})\n${USAGE}`);
-  }
-  let longQuerySeconds: number | undefined;
-  if (values['long-query-seconds'] !== undefined) {
-    longQuerySeconds = Number(values['long-query-seconds']);
-    if (!Number.isFinite(longQuerySeconds) || longQuerySeconds <= 0) {
-      throw new Error(`--long-query-seconds must be a positive number (got ${JSON.stringify(values['long-query-seconds'])})`);
-    }
-  }
-  return { databaseUrl, format: values.format, env: values.env as CliArgs['env'], longQuerySeconds, digest: values.digest };
+  const databaseUrl = values['database-url'] ?? (env.DATABASE_URL || undefined);
+  if (!databaseUrl) throw new UsageError('--database-url is required (or DATABASE_URL; a local PostgreSQL 16: npm run db:local)');
+  const format = oneOf('--format', values.format, ['table', 'json'] as const);
+  const envName = oneOf('--env', values.env, Object.keys(ENVIRONMENTS) as (keyof typeof ENVIRONMENTS)[]);
+  const longQuerySeconds = values['long-query-seconds'] === undefined ? undefined : positiveNumber('--long-query-seconds', values['long-query-seconds']);
+  return { databaseUrl: postgresUrl(values['database-url'] !== undefined ? '--database-url' : 'DATABASE_URL', databaseUrl), format, env: envName, longQuerySeconds, digest: values.digest };
 }
 
 /** The probe options an environment's config implies, as the deployed Lambda gets them. */
@@ -87,16 +82,17 @@ export function renderTable(metrics: MetricMap): string {
 }
 
 export async function main(argv: readonly string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
+  if (wantsHelp(argv)) {
     out(USAGE);
-    return 0;
+    return EXIT.OK;
   }
   let args: CliArgs;
   try {
     args = parseCli(argv, process.env);
   } catch (e) {
-    err((e as Error).message);
-    return 2;
+    if (!(e instanceof UsageError)) throw e;
+    err(`db-health: ${e.message} (see --help)`);
+    return EXIT.USAGE;
   }
   const options = optionsFor(args.env, args.longQuerySeconds);
   const client = new Client({ connectionString: args.databaseUrl, application_name: 'db-health-cli', connectionTimeoutMillis: 10_000 });
@@ -119,15 +115,13 @@ export async function main(argv: readonly string[], out: (s: string) => void, er
     }
     return 0;
   } catch (e) {
-    err(`db-health: ${(e as Error).message}`);
-    return 1;
+    err(`db-health: ${redactUrl((e as Error).message)}`);
+    return EXIT.FAILED;
   } finally {
     await client.end().catch(() => undefined);
   }
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2), (s) => process.stdout.write(`${s}\n`), (s) => process.stderr.write(`${s}\n`)).then((code) => {
-    process.exitCode = code;
-  });
+  runMain('db-health', redactUrl, () => main(process.argv.slice(2), (s) => process.stdout.write(`${s}\n`), (s) => process.stderr.write(`${s}\n`)));
 }

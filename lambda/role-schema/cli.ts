@@ -1,9 +1,9 @@
 /**
  * `npm run roles -- plan|apply --env <env> --database-url <postgres-url> [options]`
  *
- * Applies an environment's service registry (lib/config) to any PostgreSQL 16: a local
- * development database, the seed's Docker Compose setup, or RDS through a tunnel. Same code path
- * as the custom resource (inspect → plan → apply in one locked transaction).
+ * Applies an environment's service registry (lib/config) to any PostgreSQL 16: the one
+ * `npm run db:local` starts, another local database, or RDS through a tunnel. Same code path as the
+ * custom resource (inspect → plan → apply in one locked transaction).
  *
  *   plan    prints the statements (password verifiers redacted) and changes nothing
  *   apply   applies them and prints a summary
@@ -16,10 +16,12 @@
  *
  * Passwords: ROLES_PASSWORD_<ROLE> (e.g. ROLES_PASSWORD_GTAPP), else ROLES_DEFAULT_PASSWORD;
  * a role with neither is NOLOGIN. They are sent as SCRAM verifiers, never in plaintext.
- * Exit status: 0 done, 1 failed, 2 bad usage.
+ * Exit status (scripts/cli-kit.ts): 0 done, 1 failed, 2 bad usage or input (an unknown
+ * environment, a malformed URL or port: one line naming it).
  */
 import { Client } from 'pg';
 import { ENVIRONMENTS, loadEnvironment } from '../../lib/config';
+import { EXIT, oneOf, parseCommandLine, postgresUrl, redactUrl, runMain, UsageError, wantsHelp } from '../../scripts/cli-kit';
 import { applyRoleSchema, type ApplyOptions } from './apply';
 import { buildDesired, type EventTriggerMode } from './desired';
 
@@ -28,7 +30,21 @@ export interface CliIo {
   readonly err: (line: string) => void;
 }
 
-const USAGE = 'usage: npm run roles -- plan|apply --env <env> --database-url <postgres-url> [--skip-event-trigger | --drop-event-trigger] [--skip-privileged]';
+export const USAGE = `usage: npm run roles -- plan|apply --env <env> --database-url <postgres-url> [options]
+
+  plan    print the statements (password verifiers redacted); change nothing
+  apply   apply them in one transaction and print a summary
+
+Options:
+  --env dev|staging|prod     whose service registry (lib/config) to apply
+  --database-url URL         postgres://user:password@host:port/database (try: npm run db:local)
+  --skip-event-trigger       leave the prefix-enforcement event trigger as it is
+  --drop-event-trigger       drop it (before a major version upgrade; apply again afterwards)
+  --skip-privileged          skip extensions and the event trigger (not a superuser/rds_superuser)
+  -h, --help                 this text
+
+Passwords: ROLES_PASSWORD_<ROLE> or ROLES_DEFAULT_PASSWORD; a role with neither is NOLOGIN.
+Exit codes: 0 done, 1 failed, 2 bad usage or input.`;
 
 interface Args {
   command: 'plan' | 'apply';
@@ -39,29 +55,32 @@ interface Args {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const [command, ...rest] = argv;
-  if (command !== 'plan' && command !== 'apply') throw new UsageError(`unknown command ${JSON.stringify(command ?? '')}`);
-  const args: Partial<Args> = { command, eventTrigger: 'present', steps: 'all' };
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i];
-    const value = () => {
-      const v = rest[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--env') args.env = value();
-    else if (a === '--database-url') args.url = value();
-    else if (a === '--skip-event-trigger') args.eventTrigger = 'unmanaged';
-    else if (a === '--drop-event-trigger') args.eventTrigger = 'absent';
-    else if (a === '--skip-privileged') args.steps = 'main';
-    else throw new UsageError(`unknown option ${a}`);
-  }
-  if (!args.env) throw new UsageError('--env is required');
-  if (!args.url) throw new UsageError('--database-url is required');
-  return args as Args;
+  const { values, positionals } = parseCommandLine(
+    argv,
+    {
+      env: { type: 'string' },
+      'database-url': { type: 'string' },
+      'skip-event-trigger': { type: 'boolean' },
+      'drop-event-trigger': { type: 'boolean' },
+      'skip-privileged': { type: 'boolean' },
+    },
+    true,
+  );
+  if (positionals.length === 0) throw new UsageError('give a command: plan or apply');
+  if (positionals.length > 1) throw new UsageError(`one command at a time (got ${positionals.map((p) => JSON.stringify(p)).join(', ')})`);
+  const command = oneOf('the command', positionals[0], ['plan', 'apply'] as const);
+  if (values['skip-event-trigger'] && values['drop-event-trigger']) throw new UsageError('--skip-event-trigger and --drop-event-trigger exclude each other');
+  if (values.env === undefined) throw new UsageError('--env is required');
+  const env = oneOf('--env', values.env, Object.keys(ENVIRONMENTS));
+  if (values['database-url'] === undefined) throw new UsageError('--database-url is required (a local PostgreSQL 16: npm run db:local)');
+  return {
+    command,
+    env,
+    url: postgresUrl('--database-url', values['database-url']),
+    eventTrigger: values['drop-event-trigger'] ? 'absent' : values['skip-event-trigger'] ? 'unmanaged' : 'present',
+    steps: values['skip-privileged'] ? 'main' : 'all',
+  };
 }
-
-class UsageError extends Error {}
 
 /** The password of a role from the environment, if any. */
 export function passwordFromEnv(env: Record<string, string | undefined>, role: string): string | undefined {
@@ -69,18 +88,18 @@ export function passwordFromEnv(env: Record<string, string | undefined>, role: s
   return v === undefined || v === '' ? undefined : v;
 }
 
-/** Hides the password of a postgres URL for messages. */
-function redactUrl(url: string): string {
-  return url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
-}
-
 export async function main(argv: readonly string[], env: Record<string, string | undefined>, io: CliIo): Promise<number> {
+  if (wantsHelp(argv)) {
+    io.out(USAGE);
+    return EXIT.OK;
+  }
   let args: Args;
   try {
     args = parseArgs(argv);
   } catch (e) {
-    io.err(`roles: ${(e as Error).message}\n${USAGE}`);
-    return 2;
+    if (!(e instanceof UsageError)) throw e;
+    io.err(`roles: ${e.message} (see --help)`);
+    return EXIT.USAGE;
   }
   const started = Date.now();
   let client: Client | undefined;
@@ -122,21 +141,15 @@ export async function main(argv: readonly string[], env: Record<string, string |
     }
     if (result.skipped.length) io.out(`-- skipped ${result.skipped.length} privileged statement(s) (--skip-privileged): ${result.skipped.map((s) => s.kind).join(', ')}`);
     if (nologin.length) io.out(`-- NOLOGIN (no password given): ${nologin.join(', ')}`);
-    return 0;
+    return EXIT.OK;
   } catch (e) {
-    io.err(`roles: ${args.command} failed: ${(e as Error).message}`);
-    return 1;
+    io.err(`roles: ${args.command} failed: ${redactUrl((e as Error).message)}`);
+    return EXIT.FAILED;
   } finally {
     await client?.end().catch(() => undefined);
   }
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2), process.env, { out: (l) => console.log(l), err: (l) => console.error(l) }).then(
-    (code) => (process.exitCode = code),
-    (e) => {
-      console.error(`roles: ${(e as Error).message}`);
-      process.exitCode = 1;
-    },
-  );
+  runMain('roles', redactUrl, () => main(process.argv.slice(2), process.env, { out: (l) => console.log(l), err: (l) => console.error(l) }));
 }

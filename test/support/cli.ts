@@ -21,6 +21,7 @@ export const CLIS = {
   notify: { file: 'lambda/notifier/cli.ts', sql: false },
   'db-health': { file: 'lambda/db-health/cli.ts', sql: true },
   diff: { file: 'scripts/diff/cli.ts', sql: false },
+  'db:local': { file: 'scripts/db-local/cli.ts', sql: false },
 } as const;
 
 /** A minimal environment: PATH and HOME, no AWS or Slack settings from the caller's shell. */

@@ -104,15 +104,19 @@ test('--digest --format json prints the digest message', async () => {
 
 test.each<[string[], RegExp]>([
   [['--format', 'json'], /--database-url is required/],
-  [['--database-url', 'postgres://x', '--format', 'xml'], /--format must be "table" or "json"/],
-  [['--database-url', 'postgres://x', '--env', 'qa'], /--env must be one of dev, staging, prod/],
-  [['--database-url', 'postgres://x', '--long-query-seconds', '0'], /--long-query-seconds must be a positive number/],
-  [['--database-url', 'postgres://x', '--bogus'], /Unknown option '--bogus'/],
-])('bad arguments %j exit 2 with the reason on stderr and nothing on stdout', async (args, message) => {
+  [['--database-url', 'postgres://x', '--format', 'xml'], /--format must be table or json \(got "xml"\)/],
+  [['--database-url', 'postgres://x', '--env', 'qa'], /--env must be dev, staging or prod \(got "qa"\)/],
+  [['--database-url', 'postgres://x', '--long-query-seconds', '0'], /--long-query-seconds must be a positive number \(got "0"\)/],
+  [['--database-url', 'postgres://x', '--bogus'], /unknown option --bogus/],
+  [['--database-url', 'http://monitor:s3cret@db:5432/app'], /--database-url must start with postgres:\/\/ or postgresql:\/\/ \(got "http:\/\/monitor:\*\*\*@db:5432\/app"\)/],
+  [['--database-url', 'postgres://monitor:s3cret@db:0/app'], /the port in --database-url must be a port from 1 to 65535 \(got "0"\)/],
+])('bad arguments %j exit 2 with one line on stderr and nothing on stdout', async (args, message) => {
   const r = await cli(args);
   expect(r.code).toBe(2);
   expect(r.stdout).toBe('');
   expect(r.stderr).toMatch(message);
+  expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  expect(r.stderr).not.toContain('s3cret');
 });
 
 test('an unreachable database exits 1 with a message, not a stack', async () => {

@@ -59,15 +59,28 @@ test('privileged statements without the rights fail with a hint', async () => {
 });
 
 test.each([
-  [['frob'], 2, /unknown command "frob"\nusage: npm run roles/],
-  [['plan', '--database-url', 'postgres://x'], 2, /--env is required/],
-  [['plan', '--env', 'dev'], 2, /--database-url is required/],
-  [['plan', '--env', 'dev', '--database-url', 'x', '--bogus'], 2, /unknown option --bogus/],
-  [['plan', '--env', 'qa', '--database-url', 'postgres://u:p@127.0.0.1:1/db'], 1, /unknown environment "qa" \(known: dev, staging, prod\)/],
-])('%j exits %i with a clear message', async (argv, code, message) => {
+  [['frob'], /^roles: the command must be plan or apply \(got "frob"\)/],
+  [[], /^roles: give a command: plan or apply/],
+  [['plan', '--database-url', 'postgres://x'], /--env is required/],
+  [['plan', '--env', 'dev'], /--database-url is required/],
+  [['plan', '--env', 'dev', '--database-url', 'postgres://x', '--bogus'], /unknown option --bogus/],
+  [['plan', '--env', 'qa', '--database-url', 'postgres://u:p@127.0.0.1:1/db'], /--env must be dev, staging or prod \(got "qa"\)/],
+  [['plan', '--env', 'dev', '--database-url', 'localhost:5432/platform'], /--database-url must start with postgres:\/\/ or postgresql:\/\/ \(got "localhost:5432\/platform"\)/],
+  [['plan', '--env', 'dev', '--database-url', 'postgres://admin:s3cret@127.0.0.1:65536/platform'], /the port in --database-url must be a port from 1 to 65535 \(got "65536"\)/],
+  [['plan', '--env', 'dev', '--database-url', 'postgres://x', '--skip-event-trigger', '--drop-event-trigger'], /exclude each other/],
+])('%j exits 2 with one line naming the problem, before connecting', async (argv, message) => {
   const r = await run(argv);
-  expect(r.code).toBe(code);
+  expect(r.code).toBe(2);
+  expect(r.out).toBe('');
   expect(r.err).toMatch(message);
+  expect(r.err.split('\n')).toHaveLength(1);
+  expect(r.err).not.toContain('s3cret');
+});
+
+test('--help prints the usage and exits 0', async () => {
+  const r = await run(['plan', '--help']);
+  expect(r).toMatchObject({ code: 0, err: '' });
+  expect(r.out).toMatch(/^usage: npm run roles -- plan\|apply/);
 });
 
 test('an unreachable database fails with the URL, password hidden', async () => {
