@@ -4,9 +4,12 @@
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export const REPO = path.resolve(__dirname, '..', '..');
 const TSX = path.join(REPO, 'node_modules', '.bin', 'tsx');
+/** `--import tsx` resolved from this repository, so that it works from any working directory. */
+const TSX_LOADER = pathToFileURL(path.join(REPO, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 
 export interface CliRun {
   readonly code: number | null;
@@ -15,13 +18,17 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** The entry file of each npm script, and whether it needs the .sql require hook. */
+/**
+ * The entry file of each npm script, whether it needs the .sql require hook, and whether it runs as
+ * `node --import tsx` (the CLIs that clean up on Ctrl-C: the tsx binary relays a signal and SIGKILLs
+ * its child if the child has not acknowledged it within 30 ms, which a loaded machine can miss).
+ */
 export const CLIS = {
-  roles: { file: 'lambda/role-schema/cli.ts', sql: true },
-  notify: { file: 'lambda/notifier/cli.ts', sql: false },
-  'db-health': { file: 'lambda/db-health/cli.ts', sql: true },
-  diff: { file: 'scripts/diff/cli.ts', sql: false },
-  'db:local': { file: 'scripts/db-local/cli.ts', sql: false },
+  roles: { file: 'lambda/role-schema/cli.ts', sql: true, direct: false },
+  notify: { file: 'lambda/notifier/cli.ts', sql: false, direct: false },
+  'db-health': { file: 'lambda/db-health/cli.ts', sql: true, direct: false },
+  diff: { file: 'scripts/diff/cli.ts', sql: false, direct: true },
+  'db:local': { file: 'scripts/db-local/cli.ts', sql: false, direct: true },
 } as const;
 
 /** A minimal environment: PATH and HOME, no AWS or Slack settings from the caller's shell. */
@@ -38,9 +45,9 @@ export interface SpawnOptions {
 
 export function spawnCli(name: keyof typeof CLIS, args: readonly string[], opts: SpawnOptions = {}): Promise<CliRun> {
   const c = CLIS[name];
-  const argv = [...(c.sql ? ['--require', path.join(REPO, 'scripts', 'register-sql.cjs')] : []), path.join(REPO, c.file), ...args];
+  const argv = [...(c.direct ? ['--import', TSX_LOADER] : []), ...(c.sql ? ['--require', path.join(REPO, 'scripts', 'register-sql.cjs')] : []), path.join(REPO, c.file), ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, argv, { cwd: opts.cwd ?? REPO, env: opts.env ?? cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(c.direct ? process.execPath : TSX, argv, { cwd: opts.cwd ?? REPO, env: opts.env ?? cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
