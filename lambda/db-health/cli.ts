@@ -18,6 +18,7 @@ import { EXIT, oneOf, parseCommandLine, positiveNumber, postgresUrl, redactUrl, 
 import { METRIC_NAMES, METRIC_UNITS, type MetricMap } from './contract';
 import { collectDigest, formatBytes, formatDigest } from './digest';
 import { runProbe, type ProbeOptions } from './probe';
+import { assertUrlKeepsSafeSession, SAFE_SESSION_OPTIONS } from '../shared/safe-session';
 
 export const USAGE = `usage: npm run db-health -- --database-url <url> [--long-query-seconds N] [--format table|json] [--env dev|staging|prod] [--digest]
 
@@ -95,8 +96,9 @@ export async function main(argv: readonly string[], out: (s: string) => void, er
     return EXIT.USAGE;
   }
   const options = optionsFor(args.env, args.longQuerySeconds);
-  const client = new Client({ connectionString: args.databaseUrl, application_name: 'db-health-cli', connectionTimeoutMillis: 10_000 });
+  const client = new Client({ connectionString: args.databaseUrl, application_name: 'db-health-cli', connectionTimeoutMillis: 10_000, options: SAFE_SESSION_OPTIONS });
   try {
+    assertUrlKeepsSafeSession(args.databaseUrl);
     await client.connect();
     if (args.digest) {
       const data = await collectDigest(client, options);

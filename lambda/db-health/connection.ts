@@ -8,6 +8,7 @@ import { METRICS_NAMESPACE } from './contract';
 import type { ProbeOptions } from './probe';
 import { parseDbSecret, type DbSecret } from '../shared/db-secret';
 import { LAMBDA_RUNTIME_CA_BUNDLE, verifiedTlsOptions } from '../shared/db-tls';
+import { SAFE_SESSION_OPTIONS } from '../shared/safe-session';
 
 /** Default CA bundle; read for the database connection only, so the SDK's cold start is unaffected. */
 export { LAMBDA_RUNTIME_CA_BUNDLE };
@@ -96,6 +97,8 @@ export function clientConfig(secret: DbSecret, cfg: Pick<HandlerConfig, 'host' |
     password: secret.password,
     ssl: verifiedTlsOptions(host, caPem, 'db-health: the CA bundle'),
     application_name: 'db-health',
+    // No user-writable schema on the search_path (lambda/shared/safe-session.ts).
+    options: SAFE_SESSION_OPTIONS,
     connectionTimeoutMillis: 5_000,
     statement_timeout: 10_000,
     lock_timeout: 2_000,

@@ -17,6 +17,7 @@ import type { DesiredState } from './desired';
 import { inspectQuery, type CatalogState, type CredentialRow } from './inspect';
 import { planStatements, summarize, type Statement } from './plan';
 import { parseTemplates } from './sql';
+import { SET_LOCAL_SAFE_SEARCH_PATH } from '../shared/safe-session';
 
 /** Key of the transaction-scoped advisory lock every apply takes. */
 export const ADVISORY_LOCK_KEY = '7268120545120010241';
@@ -98,6 +99,8 @@ export async function applyRoleSchema(client: ClientBase, desired: DesiredState,
   };
   const begin = [
     'BEGIN',
+    // No user-writable schema on the path, whatever the session was opened with (safe-session.ts).
+    SET_LOCAL_SAFE_SEARCH_PATH,
     `SET LOCAL lock_timeout = ${millis(opts.lockTimeoutMs, 30_000)}`,
     `SET LOCAL statement_timeout = ${millis(opts.statementTimeoutMs, 120_000)}`,
     `SELECT pg_catalog.pg_advisory_xact_lock(${ADVISORY_LOCK_KEY})`,

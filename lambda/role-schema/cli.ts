@@ -24,6 +24,7 @@ import { ENVIRONMENTS, loadEnvironment } from '../../lib/config';
 import { EXIT, oneOf, parseCommandLine, postgresUrl, redactUrl, runMain, UsageError, wantsHelp } from '../../scripts/cli-kit';
 import { applyRoleSchema, type ApplyOptions } from './apply';
 import { buildDesired, type EventTriggerMode } from './desired';
+import { assertUrlKeepsSafeSession, SAFE_SESSION_OPTIONS } from '../shared/safe-session';
 
 export interface CliIo {
   readonly out: (line: string) => void;
@@ -114,7 +115,8 @@ export async function main(argv: readonly string[], env: Record<string, string |
       eventTrigger: args.eventTrigger,
       where: `${args.env}.roles.services`,
     });
-    client = new Client({ connectionString: args.url, application_name: 'role-schema-cli', connectionTimeoutMillis: 10_000 });
+    assertUrlKeepsSafeSession(args.url);
+    client = new Client({ connectionString: args.url, application_name: 'role-schema-cli', connectionTimeoutMillis: 10_000, options: SAFE_SESSION_OPTIONS });
     client.on('error', () => undefined);
     try {
       await client.connect();

@@ -17,6 +17,7 @@ import { connectWithRetry, verifiedTls, type RetryPolicy } from './connect';
 import { parseServiceRegistry } from '../../lib/config/service-registry';
 import { buildDesired, MONITORING_ROLE, type EventTriggerMode } from './desired';
 import { readDbSecrets } from './secrets';
+import { SAFE_SESSION_OPTIONS } from '../shared/safe-session';
 
 export interface RoleSchemaProperties {
   readonly host: string;
@@ -127,6 +128,7 @@ export function makeHandler(deps: HandlerDeps) {
           password: master.password,
           ssl: (deps.ssl ?? verifiedTls)(props.host),
           application_name: 'role-schema',
+          options: SAFE_SESSION_OPTIONS,
         },
         retry,
         { onRetry: (r) => logger.warn('database not reachable yet; retrying', r) },

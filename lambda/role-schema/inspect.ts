@@ -67,7 +67,10 @@ export interface CatalogState {
   readonly memberships: readonly MembershipRow[];
   readonly defaultAcls: readonly DefaultAclRow[];
   readonly objects: readonly ObjectRow[];
-  readonly extensions: readonly string[];
+  /** Installed extensions and their schemas. */
+  readonly extensions: readonly { readonly name: string; readonly schema: string }[];
+  /** Whether schema platform_stats (the extensions' home) exists. */
+  readonly statsSchema: boolean;
   readonly eventTrigger: { readonly enabled: string; readonly function: string } | null;
   readonly stateVersion: string | null;
   readonly registryHash: string | null;

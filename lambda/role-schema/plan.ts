@@ -66,6 +66,8 @@ const T = new Map([...s.parseTemplates(templatesSql), ...s.parseTemplates(eventT
 /** Identifies the version of state.sql; stored as the comment of schema platform_roles. */
 export const STATE_VERSION = `platform-role-schema state ${createHash('sha256').update(stateSql).digest('hex').slice(0, 16)}`;
 export const EVENT_TRIGGER_FUNCTION = 'platform_roles.enforce_prefix()';
+/** Where the platform's extensions live (sql/roles/extensions.sql): a schema only the privileged role can create in. */
+export const STATS_SCHEMA = 'platform_stats';
 
 const TABLE_PRIVILEGES: Record<'app' | 'user', readonly string[]> = { app: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'], user: ['SELECT'] };
 const SEQUENCE_PRIVILEGES: Record<'app' | 'user', readonly string[]> = { app: ['SELECT', 'USAGE'], user: ['SELECT'] };
@@ -370,8 +372,12 @@ export function planStatements(state: CatalogState, desired: DesiredState, crede
   }
 
   // --- privileged: extensions and the event trigger -------------------------------------------
-  for (const ext of desired.extensions) {
-    if (!state.extensions.includes(ext)) add('extension', tpl('create_extension', { extension: s.ident(ext) }), 'privileged');
+  const extensionChanges = desired.extensions
+    .map((ext) => ({ ext, have: state.extensions.find((e) => e.name === ext) }))
+    .filter(({ have }) => have?.schema !== STATS_SCHEMA);
+  if (extensionChanges.length && !state.statsSchema) add('extension', tpl('create_extension_schema', {}), 'privileged');
+  for (const { ext, have } of extensionChanges) {
+    add('extension', tpl(have ? 'move_extension' : 'create_extension', { extension: s.ident(ext) }), 'privileged');
   }
   const et = state.eventTrigger;
   if (desired.eventTrigger === 'present') {

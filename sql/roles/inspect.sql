@@ -4,49 +4,52 @@
 -- "marker": "<comment prefix of managed roles>"}. Roles that are not desired but carry the marker
 -- in their comment are the retired ones (a service removed from the registry).
 -- ACLs are expanded with aclexplode; a NULL ACL means the built-in default (acldefault).
+-- It runs with search_path = pg_catalog, pg_temp (lambda/shared/safe-session.ts); besides, functions
+-- are qualified with pg_catalog and comparisons of mixed or unknown-typed operands name pg_catalog's
+-- operator, so that no look-alike planted in a user schema can match more exactly (issue 10).
 WITH input AS (
   SELECT {input}::jsonb AS j
 ),
 me AS (
   SELECT r.oid, r.rolname, r.rolsuper
   FROM pg_catalog.pg_roles r
-  WHERE r.rolname = current_user
+  WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER
 ),
 managed AS (
   SELECT r.oid, r.rolname, r.rolcanlogin, r.rolsuper, r.rolcreatedb, r.rolcreaterole,
          r.rolreplication, r.rolbypassrls, pg_catalog.shobj_description(r.oid, 'pg_authid') AS comment
   FROM pg_catalog.pg_roles r, input
-  WHERE r.rolname IN (SELECT pg_catalog.jsonb_array_elements_text(input.j -> 'roles'))
-     OR pg_catalog.starts_with(coalesce(pg_catalog.shobj_description(r.oid, 'pg_authid'), ''), input.j ->> 'marker')
+  WHERE r.rolname::pg_catalog.text OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT pg_catalog.jsonb_array_elements_text(input.j OPERATOR(pg_catalog.->) 'roles'::pg_catalog.text)))
+     OR pg_catalog.starts_with(coalesce(pg_catalog.shobj_description(r.oid, 'pg_authid'::pg_catalog.name), ''::pg_catalog.text), input.j OPERATOR(pg_catalog.->>) 'marker'::pg_catalog.text)
 ),
 db AS (
   SELECT d.oid, d.datname, d.datdba, coalesce(d.datacl, pg_catalog.acldefault('d'::"char", d.datdba)) AS acl
   FROM pg_catalog.pg_database d
-  WHERE d.datname = pg_catalog.current_database()
+  WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()
 ),
 app_schema AS (
   SELECT n.oid, n.nspname, coalesce(n.nspacl, pg_catalog.acldefault('n'::"char", n.nspowner)) AS acl
   FROM pg_catalog.pg_namespace n, input
-  WHERE n.nspname = input.j ->> 'schema'
+  WHERE n.nspname::pg_catalog.text OPERATOR(pg_catalog.=) (input.j OPERATOR(pg_catalog.->>) 'schema'::pg_catalog.text)
 )
 SELECT pg_catalog.json_build_object(
   'user', (SELECT rolname FROM me),
   'superuser', (SELECT rolsuper FROM me),
   'privileged', (SELECT rolsuper FROM me)
       OR coalesce((SELECT pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER')
-                   FROM pg_catalog.pg_roles r WHERE r.rolname = 'rds_superuser'), false),
+                   FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) 'rds_superuser'::pg_catalog.name), false),
   'serverVersion', pg_catalog.current_setting('server_version_num')::int,
   'inRecovery', pg_catalog.pg_is_in_recovery(),
   'database', (SELECT datname FROM db),
   'databaseAcl', (
     SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
-             'grantee', CASE a.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee) END,
+             'grantee', CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee) END,
              'privilege', a.privilege_type, 'grantable', a.is_grantable)), '[]')
     FROM db, pg_catalog.aclexplode(db.acl) a),
   'schemaExists', EXISTS (SELECT 1 FROM app_schema),
   'schemaAcl', (
     SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
-             'grantee', CASE a.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee) END,
+             'grantee', CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee) END,
              'privilege', a.privilege_type, 'grantable', a.is_grantable)), '[]')
     FROM app_schema, pg_catalog.aclexplode(app_schema.acl) a),
   'roles', (
@@ -57,7 +60,7 @@ SELECT pg_catalog.json_build_object(
     FROM managed m),
   'existingRoles', (
     SELECT coalesce(pg_catalog.json_agg(r.rolname), '[]')
-    FROM pg_catalog.pg_roles r WHERE r.rolname IN ('rds_iam', 'pg_monitor', 'rds_superuser')),
+    FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) ANY ('{rds_iam,pg_monitor,rds_superuser}'::pg_catalog.name[])),
   'memberships', (
     SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
              'role', pg_catalog.pg_get_userbyid(am.roleid), 'member', pg_catalog.pg_get_userbyid(am.member),
@@ -70,7 +73,7 @@ SELECT pg_catalog.json_build_object(
     SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
              'owner', m.rolname, 'schema', n.nspname, 'objtype', d.defaclobjtype,
              'acl', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
-                        'grantee', CASE a.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee) END,
+                        'grantee', CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee) END,
                         'privilege', a.privilege_type, 'grantable', a.is_grantable)), '[]')
                      FROM pg_catalog.aclexplode(d.defaclacl) a))), '[]')
     FROM pg_catalog.pg_default_acl d
@@ -80,7 +83,7 @@ SELECT pg_catalog.json_build_object(
     SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
              'schema', n.nspname, 'name', c.relname, 'kind', c.relkind, 'owner', m.rolname,
              'acl', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
-                        'grantee', CASE a.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee) END,
+                        'grantee', CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee) END,
                         'privilege', a.privilege_type, 'grantable', a.is_grantable)), '[]')
                      FROM pg_catalog.aclexplode(coalesce(c.relacl,
                             pg_catalog.acldefault((CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END)::"char", c.relowner))) a))), '[]')
@@ -88,11 +91,15 @@ SELECT pg_catalog.json_build_object(
     JOIN managed m ON m.oid = c.relowner
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
-      AND n.nspname NOT LIKE 'pg\_temp\_%' AND n.nspname NOT LIKE 'pg\_toast%'),
-  'extensions', (SELECT coalesce(pg_catalog.json_agg(e.extname), '[]') FROM pg_catalog.pg_extension e),
+      AND NOT pg_catalog.starts_with(n.nspname::pg_catalog.text, 'pg_temp_'::pg_catalog.text)
+      AND NOT pg_catalog.starts_with(n.nspname::pg_catalog.text, 'pg_toast'::pg_catalog.text)),
+  'extensions', (
+    SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object('name', e.extname, 'schema', n.nspname)), '[]')
+    FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace),
+  'statsSchema', pg_catalog.to_regnamespace('platform_stats') IS NOT NULL,
   'eventTrigger', (
     SELECT pg_catalog.json_build_object('enabled', t.evtenabled, 'function', t.evtfoid::pg_catalog.regprocedure::text)
-    FROM pg_catalog.pg_event_trigger t WHERE t.evtname = 'platform_roles_enforce_prefix'),
+    FROM pg_catalog.pg_event_trigger t WHERE t.evtname OPERATOR(pg_catalog.=) 'platform_roles_enforce_prefix'::pg_catalog.name),
   'stateVersion', pg_catalog.obj_description(pg_catalog.to_regnamespace('platform_roles'), 'pg_namespace'),
   'registryHash', pg_catalog.obj_description(pg_catalog.to_regclass('platform_roles.service'), 'pg_class'),
   'hasCredentials', pg_catalog.to_regclass('platform_roles.credential') IS NOT NULL

@@ -32,7 +32,7 @@ describe('the seed registry (12 services) on an empty database', () => {
     await pg.query('CREATE SCHEMA other', [], DB);
     const { main, privileged } = await applyBoth(pg, DB, SEEDS);
     expect(main.executed).toBeGreaterThan(0);
-    expect(privileged.statements.map((s) => s.kind).sort()).toEqual(['event-trigger', 'extension']);
+    expect(privileged.statements.map((s) => s.kind).sort()).toEqual(['event-trigger', 'extension', 'extension']);
     for (const role of ['gtown', 'gtapp', 'gtuser', 'agown', 'agapp', 'aguser', MONITORING_ROLE]) c[role] = await loginAs(pg, role, DB);
     // Objects of two services, created by each owner logged in directly.
     for (const [own, p] of [['gtown', 'gt'], ['agown', 'ag']] as const) {
@@ -90,7 +90,7 @@ describe('the seed registry (12 services) on an empty database', () => {
     ['agapp', 'SELECT * FROM ag_orders', true],
     // The monitoring role reads statistics, not data.
     [MONITORING_ROLE, 'SELECT count(*) FROM pg_stat_activity', true],
-    [MONITORING_ROLE, 'SELECT count(*) FROM pg_stat_statements', true],
+    [MONITORING_ROLE, 'SELECT count(*) FROM platform_stats.pg_stat_statements', true],
     [MONITORING_ROLE, 'SELECT * FROM gt_orders', false],
     [MONITORING_ROLE, 'CREATE TABLE monitor_t (id int)', false],
   ];

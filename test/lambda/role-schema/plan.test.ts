@@ -20,7 +20,8 @@ const empty: CatalogState = {
   memberships: [],
   defaultAcls: [],
   objects: [],
-  extensions: ['plpgsql'],
+  extensions: [{ name: 'plpgsql', schema: 'pg_catalog' }],
+  statsSchema: false,
   eventTrigger: null,
   stateVersion: null,
   registryHash: null,
@@ -46,11 +47,11 @@ describe('planStatements', () => {
         'ALTER DEFAULT PRIVILEGES FOR ROLE "gtown" IN SCHEMA "public" GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "gtapp"',
         'ALTER DEFAULT PRIVILEGES FOR ROLE "gtown" IN SCHEMA "public" GRANT SELECT ON TABLES TO "gtuser"',
         'ALTER DEFAULT PRIVILEGES FOR ROLE "gtown" IN SCHEMA "public" GRANT SELECT, USAGE ON SEQUENCES TO "gtapp"',
-        'CREATE EXTENSION IF NOT EXISTS "pg_stat_statements"',
+        'CREATE EXTENSION IF NOT EXISTS "pg_stat_statements" SCHEMA platform_stats',
       ]),
     );
     expect(plan.slice(-2).map((s) => s.step)).toEqual(['privileged', 'privileged']);
-    expect(plan.filter((s) => s.step === 'privileged').map((s) => s.kind)).toEqual(['extension', 'event-trigger']);
+    expect(plan.filter((s) => s.step === 'privileged').map((s) => s.kind)).toEqual(['extension', 'extension', 'event-trigger']);
   });
 
   test('a superuser applier needs no membership in the owner roles', () => {
