@@ -47,7 +47,12 @@ export interface DatabaseProps {
   readonly idleInTransactionTimeoutMs: number;
   /** Master secret rotation period. */
   readonly secretRotation: Duration;
-  /** Interface endpoint through which the rotation function reaches Secrets Manager. @default - through NAT */
+  /**
+   * Interface endpoint through which the rotation function reaches Secrets Manager; its security
+   * group is opened to the rotation function's group on 443 (with private DNS on, the function's
+   * calls always go to the endpoint, so NAT is no way around a closed group).
+   * @default - through NAT
+   */
   readonly secretsManagerEndpoint?: ec2.IInterfaceVpcEndpoint;
   /** Retention of the exported `postgresql`/`upgrade` logs. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
@@ -74,6 +79,8 @@ export class Database extends Construct {
   /** Encrypts storage, Performance Insights and the secrets. */
   public readonly key: kms.Key;
   public readonly securityGroup: ec2.SecurityGroup;
+  /** The master secret's hosted rotation function: reaches PostgreSQL and the Secrets Manager endpoint (aws/aws-cdk#23086). */
+  public readonly rotationSecurityGroup: ec2.SecurityGroup;
   public readonly parameterGroup: rds.ParameterGroup;
   public readonly port: number;
   public readonly databaseName: string;
@@ -180,10 +187,22 @@ export class Database extends Construct {
     });
     this.secret = this.instance.secret!;
     this.createLogGroups(this.instance, 'Primary', primaryIdentifier, logRetention);
+    // Our own group for the hosted rotation function (CDK would create an anonymous one that no
+    // endpoint admits): the instance admits it on the listener port, the endpoint on 443.
+    this.rotationSecurityGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
+      vpc: props.vpc,
+      description: `${props.envName} master secret rotation function: PostgreSQL and the Secrets Manager endpoint`,
+      allowAllOutbound: true,
+    });
+    if (props.secretsManagerEndpoint) {
+      // allowTo puts the ingress rule in this stack (the endpoint's stack must not depend on this one).
+      this.rotationSecurityGroup.connections.allowTo(props.secretsManagerEndpoint, ec2.Port.tcp(443), 'Master secret rotation to Secrets Manager');
+    }
     this.instance.addRotationSingleUser({
       automaticallyAfter: props.secretRotation,
       endpoint: props.secretsManagerEndpoint,
       vpcSubnets: { subnetGroupName: SUBNETS.app },
+      securityGroup: this.rotationSecurityGroup,
     });
 
     if (props.readReplica) {
