@@ -101,7 +101,7 @@ export function synthResult(): SynthResult {
 }
 
 interface Manifest {
-  artifacts: Record<string, { type: string; displayName?: string; properties?: { file?: string; templateFile?: string; directoryName?: string; terminationProtection?: boolean; stackName?: string } }>;
+  artifacts: Record<string, { type: string; displayName?: string; properties?: { displayName?: string; file?: string; templateFile?: string; directoryName?: string; terminationProtection?: boolean; stackName?: string } }>;
   missing?: unknown[];
 }
 
