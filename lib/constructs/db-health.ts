@@ -160,6 +160,11 @@ export class DbHealth extends Construct {
         'grantPublish on the KMS-encrypted info topic: SNS needs the GenerateDataKey family on the topic key to encrypt the digest; the statement names that one key ARN.',
     });
 
+    Validations.of(fn).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason: 'Scheduled probe and digest: a failed probe shows as the db-health-probe-missing alarm, and a stale probe or digest event is not worth replaying (the next run reads the current state). EventBridge delivery failures go to the undelivered-by-eventbridge queue.',
+    });
+
     this.probeRule = new events.Rule(this, 'ProbeSchedule', {
       description: `${props.envName}: run the db-health probe every ${s.scheduleMinutes} minute(s)`,
       schedule: events.Schedule.rate(this.period),

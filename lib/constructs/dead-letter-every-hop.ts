@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations, type IAspect } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack, Validations, type IAspect, type IResolveContext } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -144,10 +144,8 @@ export class DeadLetterEveryHop extends Construct {
       enforceSSL: true,
       retentionPeriod: retention ?? Duration.days(14),
     });
-    Validations.of(queue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself a dead-letter queue (of SNS subscriptions or EventBridge targets, which cdk-nag does not recognise as sources); its first message alarms by email.',
-    });
+    const reason = 'This queue is itself a dead-letter queue (of SNS subscriptions or EventBridge targets, which cdk-nag does not recognise as sources); its first message alarms by email.';
+    Validations.of(queue).acknowledge({ id: 'AwsSolutions-SQS3', reason }, { id: 'Serverless-SQSRedrivePolicy', reason });
     return queue;
   }
 }
@@ -172,12 +170,21 @@ class DeadLetterEveryHopAspect implements IAspect {
       return;
     }
     if (node instanceof events.CfnRule) {
-      // The L2 Rule renders its targets lazily; resolve them to see which are there.
-      const targets = Stack.of(node).resolve(node.targets) as Record<string, unknown>[] | undefined;
-      (targets ?? []).forEach((target, i) => {
-        const has = (name: string) => target[name] !== undefined || target[name[0].toLowerCase() + name.slice(1)] !== undefined;
-        if (!has('DeadLetterConfig')) node.addPropertyOverride(`Targets.${i}.DeadLetterConfig`, { Arn: this.props.eventBridgeDeadLetterQueueArn });
-        if (!has('RetryPolicy')) node.addPropertyOverride(`Targets.${i}.RetryPolicy`, this.props.retryPolicy);
+      // Wrap the targets (the L2 Rule renders them lazily, and other aspects may still add some)
+      // so that each gets the dead-letter queue and retry policy when it is rendered. Setting the
+      // L1 property, rather than a raw override, lets cdk-nag (Serverless-EventBusDLQ) see them,
+      // and keeps the cross-stack references inside the targets intact.
+      const original = node.targets;
+      const { eventBridgeDeadLetterQueueArn: arn, retryPolicy } = this.props;
+      node.targets = Lazy.uncachedAny({
+        produce: (context: IResolveContext) => {
+          const targets = context.resolve(original) as Record<string, unknown>[] | undefined;
+          return targets?.map((t) => ({
+            ...t,
+            deadLetterConfig: t.deadLetterConfig ?? { arn },
+            retryPolicy: t.retryPolicy ?? { maximumRetryAttempts: retryPolicy.MaximumRetryAttempts, maximumEventAgeInSeconds: retryPolicy.MaximumEventAgeInSeconds },
+          }));
+        },
       });
     }
   }

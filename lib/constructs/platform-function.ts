@@ -33,6 +33,16 @@ export interface PlatformFunctionProps {
 }
 
 /**
+ * X-Ray tracing is off, deliberately (cdk-nag Serverless-LambdaTracing). Each function is one
+ * short hop whose outside calls (Slack, PostgreSQL, Secrets Manager) are already logged as JSON
+ * with their timings and errors; a trace would add per-invocation cost, a daemon segment on
+ * every cold start, and an `xray:PutTraceSegments` grant on "*" to every role, for no question
+ * the logs and metrics cannot answer.
+ */
+export const XRAY_DECISION =
+  'X-Ray off by decision: each function is one short hop whose outside calls are logged as JSON with timings and errors; traces would add cost and an xray:* grant on "*" for no question the logs and metrics cannot answer.';
+
+/**
  * The one way this app builds a Lambda: Node.js 24 on arm64 (cheaper and faster to start than
  * x86), bundled by local esbuild (no Docker here), `.sql` imported as text, JSON logs into a log
  * group with a retention, and the AWS SDK v3 left out of the bundle because the Node.js 24
@@ -83,6 +93,7 @@ export class PlatformFunction extends Construct {
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason: 'AWSLambdaBasicExecutionRole only allows writing this function\'s own logs; a hand-written copy would add nothing.',
     });
+    Validations.of(this.function).acknowledge({ id: 'Serverless-LambdaTracing', reason: XRAY_DECISION });
     if (props.vpc) {
       Validations.of(this.function).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',

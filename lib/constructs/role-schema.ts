@@ -12,7 +12,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { parseServiceRegistry, roleNames, type Service, type ServiceInput } from '../config/service-registry';
 import { MONITORING_ROLE, validateAppSchema } from '../../lambda/role-schema/desired';
-import { PlatformFunction, REPO_ROOT } from './platform-function';
+import { PlatformFunction, REPO_ROOT, XRAY_DECISION } from './platform-function';
 
 /** Characters generated passwords leave out (CDK DatabaseSecret's set): all printable ASCII, none that needs quoting in a URL or a shell. */
 export const PASSWORD_EXCLUDE_CHARACTERS = " %+~`#$&*()|[]{}:;<>?!'/@\"\\";
@@ -131,6 +131,18 @@ export class RoleSchema extends Construct {
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason: "The Provider framework's own function (aws-cdk-lib) uses the basic execution role, which only writes its own logs.",
     });
+    // The framework's own function: cdk-nag Serverless wants an explicit memory size; 128 MiB is
+    // what it gets by default and all it needs (it forwards one request).
+    const onEvent = provider.node.findChild('framework-onEvent') as lambda.Function;
+    (onEvent.node.defaultChild as lambda.CfnFunction).memorySize = 128;
+    Validations.of(onEvent).acknowledge(
+      { id: 'Serverless-LambdaDLQ', reason: 'CloudFormation invokes the custom-resource framework; a failure fails the deployment in front of whoever deploys, and a queued copy of a CloudFormation request cannot be replayed.' },
+      { id: 'Serverless-LambdaTracing', reason: XRAY_DECISION },
+    );
+    Validations.of(this.handler.function).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason: 'Invoked synchronously by the custom-resource framework; its errors fail the CloudFormation deployment, which is where they must be seen.',
+    });
     const handlerLogicalId = Stack.of(this).getLogicalId(this.handler.function.node.defaultChild as CfnResource);
     Validations.of(provider).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${handlerLogicalId}.Arn>:*]`,
@@ -184,6 +196,10 @@ export class RoleSchema extends Construct {
         child.sourceAccount = Stack.of(this).account;
       }
     }
+    Validations.of(this.rotationFunction.function).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason: 'Secrets Manager drives rotation step by step and records a failed step itself (rotation status, the RotationFailed event) and retries on the next schedule; a queued copy of a step request cannot be replayed.',
+    });
     Validations.of(this.rotationFunction).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'secretsmanager:GetRandomPassword has no resource type and must be granted on "*"; every other rotation permission is scoped to the login secrets.',

@@ -176,6 +176,26 @@ export class SlackNotifier extends Construct {
       );
     }
 
+    // Only SQS event source mappings invoke the notifier (synchronously): Lambda's async DLQ and
+    // an ESM on-failure destination do not apply; the queues' redrive to the dead-letter queue is
+    // the failure path (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html).
+    Validations.of(fn).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason: 'Invoked only by SQS event source mappings (synchronous); an async DLQ would never receive anything. Failed messages go to the queues\' dead-letter queue, alarmed on the health topic.',
+    });
+    for (const child of fn.node.children) {
+      if (child.node.id.startsWith('SqsEventSource:')) {
+        Validations.of(child).acknowledge({
+          id: 'Serverless-LambdaEventSourceMappingDestination',
+          reason: 'SQS event source mappings have no on-failure destination; the source queue\'s redrive policy (maxReceiveCount) moves failed messages to the dead-letter queue, which alarms on the health topic.',
+        });
+      }
+    }
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason: 'This is the dead-letter queue of the notifier queues; its depth alarms to the health topic (email).',
+    });
+
     // Best-effort enrichment: read-only calls, scoped to this account and region.
     fn.addToRolePolicy(
       new iam.PolicyStatement({

@@ -1,5 +1,5 @@
 import { App, Aspects, Stage, Validations, type StageProps } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
 import { AlertingStack } from '../stacks/alerting-stack';
@@ -79,11 +79,19 @@ export class PlatformStage extends Stage {
 }
 
 /**
- * Builds every environment into `app` and registers cdk-nag's AwsSolutions pack for the whole
- * app: an unacknowledged finding fails synth.
+ * Builds every environment into `app` and registers the cdk-nag packs for the whole app (see
+ * `registerNagPacks`): an unacknowledged finding fails synth.
  */
 export function buildPlatform(app: App, configs: readonly EnvironmentConfig[]): PlatformStage[] {
   const stages = configs.map((config) => new PlatformStage(app, config.name, { config }));
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  registerNagPacks(app);
   return stages;
+}
+
+/**
+ * cdk-nag's AwsSolutions and Serverless packs, for everything under `app`. Both follow the same
+ * rule: a finding fails synth unless it is acknowledged on the narrowest construct with a reason.
+ */
+export function registerNagPacks(app: App): void {
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
 }
