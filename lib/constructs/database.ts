@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import * as sam from 'aws-cdk-lib/aws-sam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { SUBNETS } from './network';
@@ -81,6 +82,8 @@ export class Database extends Construct {
   public readonly securityGroup: ec2.SecurityGroup;
   /** The master secret's hosted rotation function: reaches PostgreSQL and the Secrets Manager endpoint (aws/aws-cdk#23086). */
   public readonly rotationSecurityGroup: ec2.SecurityGroup;
+  /** Name of the master secret's hosted rotation function, for its Errors alarm. */
+  public readonly rotationFunctionName: string;
   public readonly parameterGroup: rds.ParameterGroup;
   public readonly port: number;
   public readonly databaseName: string;
@@ -198,12 +201,14 @@ export class Database extends Construct {
       // allowTo puts the ingress rule in this stack (the endpoint's stack must not depend on this one).
       this.rotationSecurityGroup.connections.allowTo(props.secretsManagerEndpoint, ec2.Port.tcp(443), 'Master secret rotation to Secrets Manager');
     }
-    this.instance.addRotationSingleUser({
+    const rotation = this.instance.addRotationSingleUser({
       automaticallyAfter: props.secretRotation,
       endpoint: props.secretsManagerEndpoint,
       vpcSubnets: { subnetGroupName: SUBNETS.app },
       securityGroup: this.rotationSecurityGroup,
     });
+    // The hosted application names its function from this parameter (a literal CDK derives).
+    this.rotationFunctionName = ((rotation.node.defaultChild as sam.CfnApplication).parameters as Record<string, string>).functionName;
 
     if (props.readReplica) {
       const replicaIdentifier = `${primaryIdentifier}-replica`;

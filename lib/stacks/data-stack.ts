@@ -11,6 +11,7 @@ import { Cache } from '../constructs/cache';
 import { Database } from '../constructs/database';
 import { BackupPlan } from '../constructs/backup-plan';
 import { RoleSchema } from '../constructs/role-schema';
+import { SecretRotationAlerts } from '../constructs/secret-rotation-alerts';
 import { WorkerDataVolumes } from '../constructs/workers/worker-data-volumes';
 
 export interface DataStackProps extends StackProps {
@@ -48,6 +49,8 @@ export class DataStack extends Stack {
   public readonly backupPlan: BackupPlan;
   /** The three-tier role schema (custom resource), login secrets, and the monitoring role's secret. */
   public readonly roleSchema: RoleSchema;
+  /** Rotation failures of the master and login secrets: RotationFailed events and the rotation functions' Errors. */
+  public readonly rotationAlerts: SecretRotationAlerts;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, { ...props, terminationProtection: props.config.production });
@@ -148,6 +151,16 @@ export class DataStack extends Stack {
       enforcePrefixes: config.roles.enforcePrefixes,
       rotationInterval: Duration.days(db.secretRotationDays),
       encryptionKey: this.database.key,
+    });
+
+    this.rotationAlerts = new SecretRotationAlerts(this, 'SecretRotationAlerts', {
+      envName: config.name,
+      secretNamePrefix: `platform/${config.name}/postgres/`,
+      rotationFunctions: [
+        { key: 'master-secret-rotation', rotates: 'the master secret', functionName: this.database.rotationFunctionName },
+        { key: 'role-secret-rotation', rotates: "the role schema's login secrets", functionName: this.roleSchema.rotationFunction.function.functionName },
+      ],
+      topic: props.alertTopics.warning,
     });
   }
 }

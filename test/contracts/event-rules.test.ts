@@ -7,7 +7,7 @@
  * Matching is done offline by test/support/event-pattern.ts (why hand-written: see its header).
  */
 import { matchesEventPattern } from '../support/event-pattern';
-import { ENVS, literalPattern, resources, sample, type EnvName } from './support';
+import { cloudTrailServiceEvent, ENVS, literalPattern, resources, sample, type EnvName } from './support';
 
 interface Ctx {
   env: EnvName;
@@ -30,11 +30,14 @@ interface Contract {
   adapt?: (event: Record<string, any>, ctx: Ctx) => void;
   /** Samples AWS does not print but documents in words, derived from a printed one (the reason is given). */
   derived?: { from: string; set: Record<string, unknown>; why: string }[];
+  /** Turns a sample file that is not an EventBridge event (a CloudTrail record) into one. */
+  envelope?: (sample: Record<string, any>) => Record<string, any>;
 }
 
 const BACKUP_DOC = 'https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html';
 const EBS_DOC = 'https://docs.aws.amazon.com/ebs/latest/userguide/ebs-cloud-watch-events.html';
 const DLM_DOC = 'https://docs.aws.amazon.com/ebs/latest/userguide/monitor-cloudwatch-events.html';
+const SECRETS_DOC = 'https://docs.aws.amazon.com/secretsmanager/latest/userguide/retrieve-ct-entries.html';
 
 const CONTRACTS: Record<string, Contract> = {
   'Backup Job State Change': {
@@ -84,7 +87,20 @@ const CONTRACTS: Record<string, Contract> = {
       if (Array.isArray(pattern.resources)) e.resources = [...pattern.resources];
     },
   },
+  // Rotation failures (lib/constructs/secret-rotation-alerts.ts); more in secrets-manager.test.ts.
+  'AWS Service Event via CloudTrail': {
+    doc: SECRETS_DOC,
+    match: ['secrets-manager/cloudtrail-record-rotation-failed.json'],
+    noMatch: [],
+    envelope: cloudTrailServiceEvent,
+    // The rule is scoped to this environment's database secrets: the sample then names one.
+    adapt: (e, { env }) => {
+      e.detail.additionalEventData.SecretId = e.detail.additionalEventData.SecretId.replace(/:secret:.*$/, `:secret:platform/${env}/postgres/master-a1b2c3`);
+    },
+  },
 };
+
+const load = (c: Contract, file: string) => (c.envelope ? c.envelope(sample(file)) : sample(file));
 
 function rulesOf(env: EnvName) {
   return resources(env, 'AWS::Events::Rule')
@@ -94,9 +110,9 @@ function rulesOf(env: EnvName) {
 
 function failureSamples(c: Contract): { name: string; event: Record<string, any> }[] {
   return [
-    ...c.match.map((f) => ({ name: f, event: sample(f) })),
+    ...c.match.map((f) => ({ name: f, event: load(c, f) })),
     ...(c.derived ?? []).map((d) => {
-      const event = sample(d.from);
+      const event = load(c, d.from);
       Object.assign(event.detail, d.set);
       return { name: `${d.from} with ${JSON.stringify(d.set)} (${d.why})`, event };
     }),
@@ -126,7 +142,7 @@ describe('EventBridge rules against AWS sample events', () => {
       }
     }
     for (const f of contract.noMatch) {
-      const ours = sample(f);
+      const ours = load(contract, f);
       contract.adapt?.(ours, ctx);
       expect({ sample: f, matches: matchesEventPattern(ours, pattern) }).toEqual({ sample: f, matches: false });
     }

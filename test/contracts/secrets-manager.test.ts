@@ -14,7 +14,8 @@
  * - aws/aws-cdk#23086: CDK's hosted rotation gets an anonymous security group that no endpoint admits
  *   unless you pass your own; this app does (lib/constructs/database.ts).
  */
-import { ENVS, resources, target, type EnvName, type Resource } from './support';
+import { matchesEventPattern } from '../support/event-pattern';
+import { cloudTrailServiceEvent, ENVS, literalPattern, resources, sample, target, type EnvName, type Resource } from './support';
 
 const same = (a: Resource | undefined, b: Resource | undefined) => !!a && !!b && a.stack === b.stack && a.logicalId === b.logicalId;
 
@@ -29,6 +30,10 @@ function refsIn(value: unknown): unknown[] {
 interface RotationPath {
   /** `dev/Data/<schedule>` */
   schedule: string;
+  /** The rotated secret (followed through its target attachment). */
+  secret?: Resource;
+  /** The rotation function: the Lambda function, or the hosted application that creates it. */
+  fn: Resource;
   /** The rotation function's security groups. */
   groups: Resource[];
   /** Its subnets. */
@@ -41,11 +46,14 @@ function rotationPaths(env: EnvName): RotationPath[] {
     const fn = target(env, s.stack, s.Properties.RotationLambdaARN);
     if (!fn) throw new Error(`${env} ${s.logicalId}: RotationLambdaARN does not resolve: ${JSON.stringify(s.Properties.RotationLambdaARN)}`);
     const resolve = (v: unknown) => refsIn(v).map((r) => target(env, fn.stack, r)).filter((r): r is Resource => !!r);
+    const attachment = target(env, s.stack, s.Properties.SecretId);
+    const secret = attachment?.Type === 'AWS::SecretsManager::SecretTargetAttachment' ? target(env, attachment.stack, attachment.Properties.SecretId) : attachment;
+    const common = { schedule: `${s.stack}/${s.logicalId}`, secret, fn };
     if (fn.Type === 'AWS::Serverless::Application') {
-      return { schedule: `${s.stack}/${s.logicalId}`, groups: resolve(fn.Properties.Parameters.vpcSecurityGroupIds), subnets: resolve(fn.Properties.Parameters.vpcSubnetIds) };
+      return { ...common, groups: resolve(fn.Properties.Parameters.vpcSecurityGroupIds), subnets: resolve(fn.Properties.Parameters.vpcSubnetIds) };
     }
     expect(fn.Type).toBe('AWS::Lambda::Function');
-    return { schedule: `${s.stack}/${s.logicalId}`, groups: resolve(fn.Properties.VpcConfig?.SecurityGroupIds), subnets: resolve(fn.Properties.VpcConfig?.SubnetIds) };
+    return { ...common, groups: resolve(fn.Properties.VpcConfig?.SecurityGroupIds), subnets: resolve(fn.Properties.VpcConfig?.SubnetIds) };
   });
 }
 
@@ -121,4 +129,79 @@ describe.each(ENVS)('%s: rotation functions reach Secrets Manager', (env) => {
       }
     });
   }
+});
+
+/**
+ * Rotation failures reach the alert path (lib/constructs/secret-rotation-alerts.ts):
+ *
+ * - Secrets Manager logs a rotation that fails as the CloudTrail record `RotationFailed`, naming the
+ *   secret in additionalEventData.SecretId
+ *   (https://docs.aws.amazon.com/secretsmanager/latest/userguide/retrieve-ct-entries.html, the sample
+ *   test/fixtures/aws-samples/secrets-manager/cloudtrail-record-rotation-failed.json), and
+ *   EventBridge receives it as `AWS Service Event via CloudTrail` with the record as `detail`
+ *   (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html; that
+ *   page also says a trail with logging is needed, which this app does not create: see the construct).
+ * - Each rotation function has an Errors alarm (AWS/Lambda Errors by FunctionName,
+ *   https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html), which needs no trail.
+ */
+const ROTATION_FAILED = 'secrets-manager/cloudtrail-record-rotation-failed.json';
+
+/** AWS's RotationFailed record for a secret of the given name, as EventBridge delivers it. */
+function rotationEvent(secretName: string, changes: Record<string, unknown> = {}): Record<string, any> {
+  const record = { ...sample(ROTATION_FAILED), ...changes };
+  record.additionalEventData = { SecretId: `arn:aws:secretsmanager:us-east-2:123456789012:secret:${secretName}-a1b2c3` };
+  return cloudTrailServiceEvent(record);
+}
+
+function rotationRules(env: EnvName) {
+  return resources(env, 'AWS::Events::Rule')
+    .filter((r) => JSON.stringify(r.Properties.EventPattern ?? {}).includes('aws.secretsmanager'))
+    .map((r) => ({ rule: r, pattern: literalPattern(r.Properties.EventPattern) as Record<string, any> }));
+}
+
+describe.each(ENVS)('%s: rotation failures are alerted', (env) => {
+  const paths = rotationPaths(env);
+  const names = [...new Set(paths.map((p) => p.secret?.Properties.Name as string))];
+  const rules = rotationRules(env);
+  const caught = (event: Record<string, any>) => rules.some((r) => matchesEventPattern(event, r.pattern));
+
+  test('every rotated secret is named (the event names it by ARN)', () => {
+    expect(names.every((n) => typeof n === 'string')).toBe(true);
+    expect(names).toContain(`platform/${env}/postgres/master`);
+    expect(names.length).toBe(paths.length);
+  });
+
+  test("AWS's RotationFailed sample, naming any of this environment's rotated secrets, matches a rule", () => {
+    expect(rules.length).toBeGreaterThan(0);
+    expect(names.filter((n) => !caught(rotationEvent(n)))).toEqual([]);
+  });
+
+  test('the rule does not match the sample as published (someone else\'s secret), another environment\'s secret, or a success', () => {
+    expect(caught(cloudTrailServiceEvent(sample(ROTATION_FAILED)))).toBe(false);
+    const other = env === 'prod' ? 'staging' : 'prod';
+    expect(caught(rotationEvent(`platform/${other}/postgres/master`))).toBe(false);
+    // Derived: the page lists these event names for the other outcomes; it prints only the failure.
+    for (const eventName of ['RotationSucceeded', 'RotationStarted']) {
+      expect({ eventName, caught: caught(rotationEvent(`platform/${env}/postgres/master`, { eventName, errorMessage: undefined })) }).toEqual({ eventName, caught: false });
+    }
+  });
+
+  test('the rule sends to the warning alert topic', () => {
+    for (const { rule } of rules) {
+      const topics = (rule.Properties.Targets as { Arn: unknown }[]).map((t) => target(env, rule.stack, t.Arn));
+      expect(topics.map((t) => t?.Properties.TopicName)).toEqual([`${env}-alerts-warning`]);
+    }
+  });
+
+  test('every rotation function has an Errors alarm with actions', () => {
+    const alarms = resources(env, 'AWS::CloudWatch::Alarm').filter((a) => a.Properties.Namespace === 'AWS/Lambda' && a.Properties.MetricName === 'Errors');
+    const fns = [...new Map(paths.map((p) => [`${p.fn.stack}/${p.fn.logicalId}`, p.fn])).values()];
+    expect(fns.length).toBe(2);
+    const unwatched = fns.filter((fn) => !alarms.some((a) => {
+      const dim = (a.Properties.Dimensions as { Name: string; Value: unknown }[]).find((d) => d.Name === 'FunctionName');
+      const watches = fn.Type === 'AWS::Serverless::Application' ? dim?.Value === fn.Properties.Parameters.functionName : dim?.Value !== undefined && same(target(env, a.stack, dim.Value), fn);
+      return watches && a.Properties.AlarmActions?.length > 0 && a.Properties.OKActions?.length > 0;
+    }));
+    expect(unwatched.map((f) => f.logicalId)).toEqual([]);
+  });
 });

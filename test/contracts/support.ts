@@ -16,6 +16,16 @@ export function sample(file: string): Record<string, any> {
   return JSON.parse(fs.readFileSync(path.join(SAMPLES, file), 'utf8'));
 }
 
+/**
+ * A CloudTrail record as EventBridge delivers a service event: `AWS Service Event via CloudTrail`,
+ * the record as `detail` (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html).
+ * AWS prints the records, not this envelope.
+ */
+export function cloudTrailServiceEvent(record: Record<string, any>): Record<string, any> {
+  const source = `aws.${String(record.eventSource).replace(/\.amazonaws\.com$/, '')}`;
+  return { version: '0', id: record.eventID, 'detail-type': 'AWS Service Event via CloudTrail', source, account: record.recipientAccountId, time: record.eventTime, region: record.awsRegion, resources: [], detail: record };
+}
+
 export interface Resource {
   /** `dev/Data` */
   stack: string;

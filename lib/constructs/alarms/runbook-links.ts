@@ -37,6 +37,9 @@ export const RUNBOOKS: Readonly<Record<string, RunbookRef>> = {
   'db-health-database-size': 'database#db-health-database-size',
   'db-health-unprefixed-tables': 'database#db-health-unprefixed-tables',
   'db-health-probe-missing': 'database#db-health-probe-missing-the-probe-is-silent',
+  // lib/constructs/secret-rotation-alerts.ts
+  'master-secret-rotation-errors': 'database#master-secret-rotation-errors-and-role-secret-rotation-errors-a-secret-did-not-rotate',
+  'role-secret-rotation-errors': 'database#master-secret-rotation-errors-and-role-secret-rotation-errors-a-secret-did-not-rotate',
   // lib/constructs/alarms/cache-alarms.ts
   'cache-{n}-cpu': 'cache#cache-n-cpu-the-redis-thread-is-busy',
   'cache-{n}-memory': 'cache#cache-n-memory-and-cache-n-evictions-memory-pressure',
