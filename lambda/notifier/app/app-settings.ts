@@ -4,10 +4,8 @@
  * per container and handed only to the Slack client.
  */
 import { APP_ENV } from './contract';
-import { AppDelivery } from './deliver-app';
-import { renderAlarmGraph } from './graph';
-import { SlackWeb } from './slack-web';
-import { DynamoThreadStore } from './thread-store';
+import type { AppDelivery } from './deliver-app';
+import type { SlackWeb } from './slack-web';
 import type { Severity } from '../types';
 import { SEVERITIES } from '../types';
 
@@ -65,6 +63,16 @@ export function tokenFromSecret(secretString: string | undefined): string {
 export function lazyAppDelivery(settings: AppSettings, logger: AppLambdaLogger, deadline: () => number | undefined): Pick<Delivery, 'deliver'> {
   let built: Promise<{ delivery: Delivery; web: SlackWeb }> | undefined;
   const build = async () => {
+    // App mode's own modules (@slack/web-api among them) load here, on the first batch, so that
+    // webhook mode's cold start does not pay for them (bench/notifier-app.ts measures both).
+    // (`require`, not `import()`: a relative dynamic import in these CommonJS modules would need an
+    // ESM file extension that the bundler and the test transformer resolve differently.)
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { AppDelivery } = require('./deliver-app') as typeof import('./deliver-app');
+    const { renderAlarmGraph } = require('./graph') as typeof import('./graph');
+    const { SlackWeb } = require('./slack-web') as typeof import('./slack-web');
+    const { DynamoThreadStore } = require('./thread-store') as typeof import('./thread-store');
+    /* eslint-enable @typescript-eslint/no-require-imports */
     const [{ SecretsManagerClient, GetSecretValueCommand }, { DynamoDBClient }, { CloudWatchClient }] = await Promise.all([
       import('@aws-sdk/client-secrets-manager'),
       import('@aws-sdk/client-dynamodb'),

@@ -200,3 +200,55 @@ test('a 429 with Retry-After is waited out and the post still lands', async () =
   expect(slack.rateLimited).toBeGreaterThanOrEqual(1);
   expect(web.counts.rateLimited).toBeGreaterThanOrEqual(1);
 });
+
+test("a 100-transition storm within Slack's limits (time scaled 10×): no message lost, no 429, every parent shows its alarm's final state", async () => {
+  // Slack's limits (https://docs.slack.dev/apis/web-api/rate-limits): chat.postMessage about 1/s per
+  // channel with short bursts, chat.update Tier 3 (50/min). Both the stand-in's limits and the
+  // client's production pacing (1050 ms, 1250 ms, burst 4) run 10× faster here, so the test takes
+  // seconds; bench/notifier-app.ts runs the same storm at the real limits.
+  await slack.stop();
+  slack = await new SlackStandin({ channels: Object.values(CHANNELS), postPerSecond: 10, postBurst: 5, updatePerMinute: 500, updateBurst: 5 }).start();
+  const table = await freshTable();
+  const web = new SlackWeb(slack.token, { slackApiUrl: slack.apiUrl, postIntervalMs: 105, updateIntervalMs: 125 });
+  const delivery = new AppDelivery(web, new DynamoThreadStore(dynamo.client(), table), { channels: CHANNELS, logger, claimWaitMs: 2000 });
+  const run = (event: unknown, now: number) => processEvent(event, { ...deps(table, { now }), delivery });
+  const names = Array.from({ length: 25 }, (_, i) => `prod-svc-${String(i).padStart(2, '0')}-latency`);
+  for (const [i, name] of names.entries()) expect((await run(batch({ name, state: 'ALARM', at: T0 + i }), T0 + i)).failedItemIds).toEqual([]);
+  const openingPosts = slack.count('chat.postMessage');
+  expect(openingPosts).toBe(25);
+
+  // 100 transitions, four per alarm (OK, ALARM, OK, and for every other alarm ALARM again), one batch.
+  const storm = names.flatMap((name, i) => ['OK', 'ALARM', 'OK', i % 2 ? 'ALARM' : 'OK'].map((state, k) => ({ name, state, at: T0 + minutes(10 + k) + i, old: k === 3 && i % 2 === 0 ? 'OK' : undefined })));
+  expect(storm).toHaveLength(100);
+  const r = await run(batch(...storm), T0 + minutes(15));
+  expect(r.failedItemIds).toEqual([]);
+  expect(slack.rateLimited).toBe(0);
+  // The storm's digests, as in webhook mode: one per 40 lines (plan.ts linesPerPost), no per-transition posts.
+  expect(r.posts.every((p) => p.post.digest)).toBe(true);
+  expect(slack.count('chat.postMessage') - openingPosts).toBe(Math.ceil(100 / 40));
+  for (const [i, name] of names.entries()) {
+    const parent = slack.parents('C0CRIT').find((m) => m.text.includes(name));
+    expect(parent).toBeDefined();
+    expect(statusOf(parent!.ts)).toMatch(i % 2 ? /🔴 ALARM since/ : /resolved after/);
+  }
+}, 60_000);
+
+test('when time runs out for parent updates, the parents of alarms that are in ALARM now were updated first', async () => {
+  const table = await freshTable();
+  // A virtual clock for the Slack client: pacing waits cost no real time, and the deadline leaves
+  // room for exactly five chat.update calls (one per second, no burst).
+  let t = 0;
+  const clock = { now: () => t, sleep: async (ms: number) => void (t += Math.max(0, ms)) };
+  const web = new SlackWeb(slack.token, { slackApiUrl: slack.apiUrl, clock, postIntervalMs: 1, postBurst: 100, updateIntervalMs: 1000, updateBurst: 1 });
+  const delivery = new AppDelivery(web, new DynamoThreadStore(dynamo.client(), table), { channels: CHANNELS, logger, claimWaitMs: 2000 });
+  const run = (event: unknown, now: number) => processEvent(event, { ...deps(table, { now }), delivery });
+  const names = Array.from({ length: 10 }, (_, i) => `prod-queue-${i}-age`);
+  for (const [i, name] of names.entries()) await run(batch({ name, state: 'ALARM', at: T0 + i }), T0 + i);
+  // Alarms 0–4 recover; alarms 5–9 recover and fire again. Listed recoveries first, to prove the order is chosen.
+  const storm = names.flatMap((name, i) => (i < 5 ? [{ name, state: 'OK', at: T0 + minutes(10) + i }] : [{ name, state: 'OK', at: T0 + minutes(10) + i }, { name, state: 'ALARM', at: T0 + minutes(11) + i }]));
+  web.deadline = t + 4500;
+  const r = await run(batch(...storm), T0 + minutes(12));
+  expect(r.failedItemIds).toEqual([]);
+  const updated = slack.parents('C0CRIT').filter((m) => m.updates > 0).map((m) => names.find((n) => m.text.includes(n)));
+  expect(updated.sort()).toEqual(names.slice(5));
+});
