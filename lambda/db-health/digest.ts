@@ -8,7 +8,7 @@ import { escapeIdentifier } from 'pg';
 import digestSql from '../../sql/db-health/digest.sql';
 import topStatementsSql from '../../sql/db-health/top-statements.sql';
 import { DIGEST_KIND } from './contract';
-import { SLACK_LIMITS, escapeSlack } from '../shared/slack-text';
+import { SLACK_LIMITS, codeSpan as code, escapeSlack, fitLines, formatBytes } from '../shared/slack-text';
 import { probeParams, type ProbeOptions, type Queryable } from './probe';
 
 export interface DigestOptions extends Omit<ProbeOptions, 'longQuerySeconds'> {
@@ -132,25 +132,7 @@ export async function collectDigest(db: Queryable, o: DigestOptions): Promise<Di
 // ---------------------------------------------------------------------------------------------
 
 /** Slack's three control characters in text from outside (table names, query text). */
-export { escapeSlack };
-
-/** Text for inside a `code` span: escaped, single line, no backticks to close it early. */
-function code(text: string, max: number): string {
-  const oneLine = text.replace(/\s+/g, ' ').trim().replace(/`/g, "'");
-  const cut = oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
-  return `\`${escapeSlack(cut)}\``;
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i += 1;
-  }
-  return i === 0 ? `${v} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
-}
+export { escapeSlack, fitLines, formatBytes };
 
 export function formatMs(ms: number): string {
   if (ms < 1) return `${ms.toFixed(3)} ms`;
@@ -166,24 +148,6 @@ const count = (v: number): string => Math.round(v).toLocaleString('en-US');
 export const SLACK_SECTION_MAX: number = SLACK_LIMITS.sectionText;
 export const SLACK_HEADER_MAX: number = SLACK_LIMITS.header;
 export const SLACK_MAX_BLOCKS: number = SLACK_LIMITS.blocks;
-
-/** Joins a title and lines into section text of at most `max` characters, saying what was cut. */
-export function fitLines(title: string, lines: readonly string[], max = SLACK_SECTION_MAX): string {
-  const kept: string[] = [];
-  let len = title.length;
-  for (const line of lines) {
-    if (len + 1 + line.length > max) break;
-    kept.push(line);
-    len += 1 + line.length;
-  }
-  if (kept.length === lines.length) return [title, ...kept].join('\n');
-  // Cut: drop kept lines until the "…and N more" note fits too.
-  const note = (cut: number) => `…and ${cut} more`;
-  while (kept.length > 0 && len + 1 + note(lines.length - kept.length).length > max) {
-    len -= 1 + kept.pop()!.length;
-  }
-  return [title, ...kept, note(lines.length - kept.length)].join('\n').slice(0, max);
-}
 
 export interface SlackBlock {
   readonly type: string;

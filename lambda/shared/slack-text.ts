@@ -22,3 +22,39 @@ export const SLACK_LIMITS = {
 export function escapeSlack(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
+
+/** Text for inside a `code` span: escaped, single line, no backticks to close it early. */
+export function codeSpan(text: string, max: number): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim().replace(/`/g, "'");
+  const cut = oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
+  return `\`${escapeSlack(cut)}\``;
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i += 1;
+  }
+  return i === 0 ? `${v} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
+}
+
+/** Joins a title and lines into section text of at most `max` characters, saying what was cut. */
+export function fitLines(title: string, lines: readonly string[], max: number = SLACK_LIMITS.sectionText): string {
+  const kept: string[] = [];
+  let len = title.length;
+  for (const line of lines) {
+    if (len + 1 + line.length > max) break;
+    kept.push(line);
+    len += 1 + line.length;
+  }
+  if (kept.length === lines.length) return [title, ...kept].join('\n');
+  // Cut: drop kept lines until the "…and N more" note fits too.
+  const note = (cut: number) => `…and ${cut} more`;
+  while (kept.length > 0 && len + 1 + note(lines.length - kept.length).length > max) {
+    len -= 1 + kept.pop()!.length;
+  }
+  return [title, ...kept, note(lines.length - kept.length)].join('\n').slice(0, max);
+}

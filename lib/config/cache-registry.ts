@@ -162,3 +162,17 @@ export function checkCacheRegistry(
   });
   return { resolved, issues };
 }
+
+/**
+ * The registered namespaces: every pattern some service writes, in registry order (what the
+ * cache-health probe classifies keys by; a key outside all of them is "unregistered").
+ */
+export function registeredNamespaces(
+  entries: readonly CacheService[],
+  mustExpire: readonly string[],
+  services: readonly { name: string; prefix: string }[],
+): string[] {
+  const { resolved, issues } = checkCacheRegistry(entries, mustExpire, services);
+  if (issues.length > 0) throw new Error(`Invalid cache registry: ${issues.map((i) => `cache.${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return resolved.flatMap((r) => r.writes);
+}

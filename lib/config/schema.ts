@@ -219,6 +219,18 @@ export const dbHealthSchema = z.strictObject({
   unusedIndexMinBytes: int(0, 2 ** 40),
 });
 
+export const cacheHealthSchema = z.strictObject({
+  /** Minutes between probes. @default 5 */
+  scheduleMinutes: int(1, 60).default(5),
+  /**
+   * The probe's SCAN budget: at most this many keys per run, each with a TTL and a MEMORY USAGE
+   * (its server cost is measured in bench/cache-health.ts). @default 10000
+   */
+  scanMaxKeys: int(1, 1_000_000).default(10_000),
+  /** SCAN's COUNT hint per call. @default 1000 */
+  scanCount: int(10, 10_000).default(1_000),
+});
+
 export const rolesSchema = z.strictObject({
   /** Schema in which every `{p}own` may create objects. */
   appSchema: identifier,
@@ -249,6 +261,8 @@ export const environmentSchema = z
     alarms: alarmsSchema,
     alerting: alertingSchema,
     dbHealth: dbHealthSchema,
+    /** The cache-health probe (lambda/cache-health): schedule and scan budget; every field has a default. */
+    cacheHealth: cacheHealthSchema.prefault({}),
     roles: rolesSchema,
     /** Cost-estimate assumptions and the PR flag threshold (`npm run cost`); every field has a default. */
     cost: costSchema.prefault({}),

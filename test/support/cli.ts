@@ -27,6 +27,7 @@ export const CLIS = {
   roles: { file: 'lambda/role-schema/cli.ts', sql: true, direct: false },
   notify: { file: 'lambda/notifier/cli.ts', sql: false, direct: false },
   'db-health': { file: 'lambda/db-health/cli.ts', sql: true, direct: false },
+  'cache-health': { file: 'lambda/cache-health/cli.ts', sql: false, direct: false },
   diff: { file: 'scripts/diff/cli.ts', sql: false, direct: true },
   'db:local': { file: 'scripts/db-local/cli.ts', sql: false, direct: true },
 } as const;
