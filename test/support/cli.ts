@@ -29,6 +29,7 @@ export const CLIS = {
   'db-health': { file: 'lambda/db-health/cli.ts', sql: true, direct: false },
   'cache-health': { file: 'lambda/cache-health/cli.ts', sql: false, direct: false },
   diff: { file: 'scripts/diff/cli.ts', sql: false, direct: true },
+  'diff:live': { file: 'scripts/diff/live.ts', sql: false, direct: true },
   'db:local': { file: 'scripts/db-local/cli.ts', sql: false, direct: true },
 } as const;
 
