@@ -141,6 +141,7 @@ export async function main(argv: readonly string[], env: Record<string, string |
           : `roles: applied ${result.executed} statements to ${result.database} as ${result.user} in one transaction (${counts}; ${ms} ms, ${result.roundTrips} round trips)`,
       );
     }
+    if (args.command === 'apply') for (const st of result.statements) if (st.repair) io.out(`roles: ${st.repair}`);
     if (result.skipped.length) io.out(`-- skipped ${result.skipped.length} privileged statement(s) (--skip-privileged): ${result.skipped.map((s) => s.kind).join(', ')}`);
     if (nologin.length) io.out(`-- NOLOGIN (no password given): ${nologin.join(', ')}`);
     return EXIT.OK;

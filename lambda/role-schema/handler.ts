@@ -142,6 +142,7 @@ export function makeHandler(deps: HandlerDeps) {
           roundTrips: result.roundTrips,
           statements: result.statements.slice(0, 300).map((s) => s.display),
         });
+        for (const st of result.statements) if (st.repair && result.executed > 0) logger.warn(st.repair);
         return {
           PhysicalResourceId: physicalId,
           Data: { Executed: result.executed, Changed: String(result.changed), Summary: JSON.stringify(result.summary) },

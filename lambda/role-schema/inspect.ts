@@ -49,6 +49,23 @@ export interface ObjectRow {
   readonly acl: readonly AclEntry[];
 }
 
+/** What the planner compares with sql/roles/event-trigger.sql (issue 10, scope 3). */
+export interface GuardState {
+  readonly schemaOwner: string;
+  /** The owner is a superuser or a member of rds_superuser. */
+  readonly schemaOwnerPrivileged: boolean;
+  /** Roles other than the owner holding any privilege on the schema (`PUBLIC` included). */
+  readonly schemaGrantees: readonly string[];
+  readonly function: {
+    readonly owner: string;
+    readonly ownerPrivileged: boolean;
+    readonly sourceMd5: string;
+    readonly securityDefiner: boolean;
+    readonly config: readonly string[] | null;
+    readonly language: string;
+  } | null;
+}
+
 export interface CatalogState {
   readonly user: string;
   readonly superuser: boolean;
@@ -72,6 +89,8 @@ export interface CatalogState {
   /** Whether schema platform_stats (the extensions' home) exists. */
   readonly statsSchema: boolean;
   readonly eventTrigger: { readonly enabled: string; readonly function: string } | null;
+  /** Schema platform_guard and the prefix-enforcement function in it; null when the schema is missing. */
+  readonly guard?: GuardState | null;
   readonly stateVersion: string | null;
   readonly registryHash: string | null;
   readonly hasCredentials: boolean;

@@ -46,6 +46,8 @@ export interface Statement {
   /** `privileged` statements need a superuser (or rds_superuser): extensions and the event trigger. */
   readonly step: 'main' | 'privileged';
   readonly kind: StatementKind;
+  /** Set when the statement installs or repairs the prefix-enforcement trigger: what it found wrong. */
+  readonly repair?: string;
 }
 
 export type CredentialAction =
@@ -65,7 +67,7 @@ const T = new Map([...s.parseTemplates(templatesSql), ...s.parseTemplates(eventT
 
 /** Identifies the version of state.sql; stored as the comment of schema platform_roles. */
 export const STATE_VERSION = `platform-role-schema state ${createHash('sha256').update(stateSql).digest('hex').slice(0, 16)}`;
-export const EVENT_TRIGGER_FUNCTION = 'platform_roles.enforce_prefix()';
+export const EVENT_TRIGGER_FUNCTION = 'platform_guard.enforce_prefix()';
 /** Where the platform's extensions live (sql/roles/extensions.sql): a schema only the privileged role can create in. */
 export const STATS_SCHEMA = 'platform_stats';
 
@@ -381,12 +383,53 @@ export function planStatements(state: CatalogState, desired: DesiredState, crede
   }
   const et = state.eventTrigger;
   if (desired.eventTrigger === 'present') {
-    if (et && et.function !== EVENT_TRIGGER_FUNCTION) add('event-trigger', tpl('drop_event_trigger', {}), 'privileged');
-    if (!et || et.function !== EVENT_TRIGGER_FUNCTION) add('event-trigger', tpl('create_event_trigger', {}), 'privileged');
-    else if (et.enabled !== 'O' && et.enabled !== 'A') add('event-trigger', tpl('enable_event_trigger', {}), 'privileged');
+    const problems = guardProblems(state);
+    if (problems.length) {
+      const install = tpl('install_guard', {});
+      const repair = `${state.guard || et ? 'repaired' : 'installed'} the prefix-enforcement trigger: ${problems.join('; ')}`;
+      const st: Statement = { ...install, display: `-- ${repair}\n${install.display}`, kind: 'event-trigger', step: 'privileged', repair };
+      // It runs before everything else, so that a broken function cannot fail the statements of the
+      // main step that fire it (steps 'all'); a first install waits for the registry table.
+      if (state.stateVersion !== null) out.unshift(st);
+      else out.push(st);
+    } else if (et && et.enabled !== 'O' && et.enabled !== 'A') add('event-trigger', tpl('enable_event_trigger', {}), 'privileged');
   } else if (desired.eventTrigger === 'absent' && et) {
     add('event-trigger', tpl('drop_event_trigger', {}), 'privileged');
   }
+  return out;
+}
+
+/** The function's source as installed, between its dollar quotes (what pg_proc.prosrc holds). */
+const GUARD_SOURCE = (() => {
+  const m = /AS \$fn\$([\s\S]*?)\$fn\$/.exec(T.get('install_guard') ?? '');
+  if (!m) throw new Error('sql/roles/event-trigger.sql: install_guard has no $fn$ body');
+  return m[1];
+})();
+export const GUARD_SOURCE_MD5 = createHash('md5').update(GUARD_SOURCE).digest('hex');
+export const GUARD_CONFIG = 'search_path=pg_catalog, pg_temp';
+
+/**
+ * What differs between the prefix-enforcement trigger in the database and sql/roles/event-trigger.sql
+ * (issue 10, scope 3); empty when it is intact. Each entry names what a re-install repairs.
+ */
+export function guardProblems(state: CatalogState): string[] {
+  const out: string[] = [];
+  const g = state.guard;
+  const et = state.eventTrigger;
+  if (!g) out.push('schema platform_guard was missing');
+  else {
+    if (!g.schemaOwnerPrivileged) out.push(`schema platform_guard was owned by ${g.schemaOwner}, not by a privileged role`);
+    if (g.schemaGrantees.length) out.push(`schema platform_guard granted privileges to ${[...g.schemaGrantees].sort().join(', ')}`);
+    const f = g.function;
+    if (!f) out.push(`function ${EVENT_TRIGGER_FUNCTION} was missing`);
+    else {
+      if (!f.ownerPrivileged) out.push(`function ${EVENT_TRIGGER_FUNCTION} was owned by ${f.owner}, not by a privileged role`);
+      if (f.sourceMd5 !== GUARD_SOURCE_MD5 || f.language !== 'plpgsql') out.push(`function ${EVENT_TRIGGER_FUNCTION} had been replaced (its definition differed from sql/roles/event-trigger.sql)`);
+      if (!f.securityDefiner || (f.config ?? []).join(';') !== GUARD_CONFIG) out.push(`function ${EVENT_TRIGGER_FUNCTION} had lost SECURITY DEFINER or its pinned search_path`);
+    }
+  }
+  if (!et) out.push('event trigger platform_roles_enforce_prefix was missing');
+  else if (et.function !== EVENT_TRIGGER_FUNCTION) out.push(`event trigger platform_roles_enforce_prefix ran ${et.function} instead of ${EVENT_TRIGGER_FUNCTION}`);
   return out;
 }
 

@@ -100,6 +100,30 @@ SELECT pg_catalog.json_build_object(
   'eventTrigger', (
     SELECT pg_catalog.json_build_object('enabled', t.evtenabled, 'function', t.evtfoid::pg_catalog.regprocedure::text)
     FROM pg_catalog.pg_event_trigger t WHERE t.evtname OPERATOR(pg_catalog.=) 'platform_roles_enforce_prefix'::pg_catalog.name),
+  -- The prefix-enforcement function and its schema (sql/roles/event-trigger.sql): who owns them,
+  -- who else may create in the schema, and what the function is now (the planner repairs drift).
+  'guard', (
+    SELECT pg_catalog.json_build_object(
+             'schemaOwner', pg_catalog.pg_get_userbyid(n.nspowner),
+             'schemaOwnerPrivileged', r.rolsuper OR coalesce((SELECT pg_catalog.pg_has_role(r.oid, x.oid, 'MEMBER')
+                   FROM pg_catalog.pg_roles x WHERE x.rolname OPERATOR(pg_catalog.=) 'rds_superuser'::pg_catalog.name), false),
+             'schemaGrantees', (SELECT coalesce(pg_catalog.json_agg(DISTINCT CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee) END), '[]')
+                   FROM pg_catalog.aclexplode(coalesce(n.nspacl, pg_catalog.acldefault('n'::"char", n.nspowner))) a
+                   WHERE a.grantee OPERATOR(pg_catalog.<>) n.nspowner),
+             'function', (
+               SELECT pg_catalog.json_build_object(
+                        'owner', pg_catalog.pg_get_userbyid(p.proowner),
+                        'ownerPrivileged', o.rolsuper OR coalesce((SELECT pg_catalog.pg_has_role(o.oid, x.oid, 'MEMBER')
+                              FROM pg_catalog.pg_roles x WHERE x.rolname OPERATOR(pg_catalog.=) 'rds_superuser'::pg_catalog.name), false),
+                        'sourceMd5', pg_catalog.md5(p.prosrc),
+                        'securityDefiner', p.prosecdef,
+                        'config', p.proconfig,
+                        'language', (SELECT l.lanname FROM pg_catalog.pg_language l WHERE l.oid OPERATOR(pg_catalog.=) p.prolang))
+               FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) p.proowner
+               WHERE p.pronamespace OPERATOR(pg_catalog.=) n.oid AND p.proname OPERATOR(pg_catalog.=) 'enforce_prefix'::pg_catalog.name
+                 AND p.pronargs OPERATOR(pg_catalog.=) 0::pg_catalog.int2))
+    FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) n.nspowner
+    WHERE n.nspname OPERATOR(pg_catalog.=) 'platform_guard'::pg_catalog.name),
   'stateVersion', pg_catalog.obj_description(pg_catalog.to_regnamespace('platform_roles'), 'pg_namespace'),
   'registryHash', pg_catalog.obj_description(pg_catalog.to_regclass('platform_roles.service'), 'pg_class'),
   'hasCredentials', pg_catalog.to_regclass('platform_roles.credential') IS NOT NULL

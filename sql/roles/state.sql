@@ -26,43 +26,8 @@ CREATE TABLE IF NOT EXISTS platform_roles.credential (
 
 REVOKE ALL ON ALL TABLES IN SCHEMA platform_roles FROM PUBLIC;
 
--- Prefix enforcement. Runs at ddl_command_end for the tags the event trigger lists
--- (event-trigger.sql): every table, view, materialized view, sequence or foreign table whose owner
--- is a registered owner role (`gtown` for prefix `gt_`) must be named with that service's prefix. It looks at the
--- relation's OWNER, not at session_user, so it holds whether the owner logged in directly or a
--- member used `SET ROLE`; renames (ALTER ... RENAME) and ownership changes are checked the same way.
--- SECURITY DEFINER with a pinned search_path, so no caller can shadow pg_catalog or the registry.
-CREATE OR REPLACE FUNCTION platform_roles.enforce_prefix()
-  RETURNS event_trigger
-  LANGUAGE plpgsql
-  SECURITY DEFINER
-  SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-  obj record;
-BEGIN
-  FOR obj IN
-    SELECT c.relname, n.nspname, r.rolname, s.prefix, s.service, d.object_type
-    FROM pg_catalog.pg_event_trigger_ddl_commands() AS d
-    JOIN pg_catalog.pg_class AS c ON c.oid = d.objid
-    JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
-    JOIN pg_catalog.pg_roles AS r ON r.oid = c.relowner
-    JOIN platform_roles.service AS s ON s.owner_role = r.rolname
-    WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
-      AND d.objsubid = 0
-      AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
-      AND n.nspname NOT LIKE 'pg\_temp\_%'
-      AND NOT pg_catalog.starts_with(c.relname, s.prefix)
-  LOOP
-    RAISE EXCEPTION '% "%.%" is owned by % (service "%") but its name does not start with the service''s prefix "%"',
-        obj.object_type, obj.nspname, obj.relname, obj.rolname, obj.service, obj.prefix
-      USING ERRCODE = 'invalid_name',
-            HINT = pg_catalog.format('Name it "%s%s" (every object owned by %s must start with "%s").',
-                                     obj.prefix, obj.relname, obj.rolname, obj.prefix);
-  END LOOP;
-END
-$fn$;
-
-REVOKE ALL ON FUNCTION platform_roles.enforce_prefix() FROM PUBLIC;
+-- The prefix-enforcement function that reads `service` is not here: it lives in schema
+-- platform_guard, owned by the privileged role (sql/roles/event-trigger.sql), so that the applier,
+-- which owns this schema, can neither drop nor replace it.
 
 COMMENT ON SCHEMA platform_roles IS {version};

@@ -1,7 +1,7 @@
 /** The planner and SQL rendering, without a database. */
 import { buildDesired, MONITORING_ROLE } from '../../../lambda/role-schema/desired';
 import type { CatalogState } from '../../../lambda/role-schema/inspect';
-import { PlanError, planStatements, STATE_VERSION } from '../../../lambda/role-schema/plan';
+import { EVENT_TRIGGER_FUNCTION, GUARD_CONFIG, GUARD_SOURCE_MD5, PlanError, planStatements, STATE_VERSION } from '../../../lambda/role-schema/plan';
 import { scramVerifier, verifierDigest } from '../../../lambda/role-schema/scram';
 import { ident, keywords, literal, parseTemplates, render } from '../../../lambda/role-schema/sql';
 
@@ -70,7 +70,8 @@ describe('planStatements', () => {
   });
 
   test('event trigger: absent drops it, unmanaged leaves it, a disabled one is enabled', () => {
-    const withTrigger = (enabled: string): CatalogState => ({ ...empty, eventTrigger: { enabled, function: 'platform_roles.enforce_prefix()' } });
+    const guard = { schemaOwner: 'postgres', schemaOwnerPrivileged: true, schemaGrantees: [], function: { owner: 'postgres', ownerPrivileged: true, sourceMd5: GUARD_SOURCE_MD5, securityDefiner: true, config: [GUARD_CONFIG], language: 'plpgsql' } };
+    const withTrigger = (enabled: string): CatalogState => ({ ...empty, guard, eventTrigger: { enabled, function: EVENT_TRIGGER_FUNCTION } });
     const et = (state: CatalogState, mode: 'present' | 'absent' | 'unmanaged') =>
       planStatements(state, { ...desired(), eventTrigger: mode }, new Map()).filter((s) => s.kind === 'event-trigger').map((s) => s.sql.split('\n')[0]);
     expect(et(withTrigger('O'), 'absent')).toEqual(['DROP EVENT TRIGGER IF EXISTS platform_roles_enforce_prefix']);
