@@ -6,6 +6,7 @@
  * dead-letters them). Without SQS it throws, so Lambda's own retries apply.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { settingsFromEnv, type HandlerSettings } from './config';
@@ -15,6 +16,7 @@ import { processEvent, type NotifierDeps } from './notify';
 import { redact } from './redact';
 import { secretsManagerResolver } from './webhooks';
 import { appSettingsFromEnv, lazyAppDelivery } from './app/app-settings';
+import { ALERTING_DIMENSIONS, ALERTING_METRICS_NAMESPACE } from './heartbeat-contract';
 
 const logger = new Logger({ serviceName: 'notifier' });
 
@@ -42,16 +44,34 @@ function init(): NonNullable<typeof state> {
       enrich: settings.enrichBudgetMs > 0 ? lazyEnrichClients(sdk) : undefined,
       enrichOptions: { budgetMs: settings.enrichBudgetMs },
       logger,
-      delivery: appDelivery(),
+      ...appDelivery(),
+      metric: emf(settings.notifier.environment ?? 'unknown'),
     },
   };
   return state;
 }
 
-/** Slack app mode (alerting.slack.mode: 'app'): threads through the Web API instead of webhooks. */
-function appDelivery(): NotifierDeps['delivery'] {
+/** Slack app mode (alerting.slack.mode: 'app'): threads through the Web API instead of webhooks, and checks the token. */
+function appDelivery(): Pick<NotifierDeps, 'delivery' | 'check'> {
   const app = appSettingsFromEnv(process.env);
-  return app ? lazyAppDelivery(app, logger, () => deadline) : undefined;
+  if (!app) return {};
+  const delivery = lazyAppDelivery(app, logger, () => deadline);
+  return { delivery, check: (severity) => delivery.check(severity) };
+}
+
+/**
+ * The alert path's metrics (heartbeat-contract.ts) in the Embedded Metric Format: a JSON line that
+ * CloudWatch Logs turns into a metric, so no cloudwatch:PutMetricData and no extra call. Dimensions
+ * are exactly Environment and Severity (Powertools' default `service` dimension is dropped).
+ */
+function emf(environment: string): NotifierDeps['metric'] {
+  const metrics = new Metrics({ namespace: ALERTING_METRICS_NAMESPACE, serviceName: 'notifier' });
+  metrics.clearDefaultDimensions();
+  return (name, severity, value) => {
+    metrics.addDimensions({ [ALERTING_DIMENSIONS.environment]: environment, [ALERTING_DIMENSIONS.severity]: severity });
+    metrics.addMetric(name, MetricUnit.Count, value);
+    metrics.publishStoredMetrics();
+  };
 }
 
 /** The enrichment clients, loaded and created on the first batch that needs them. */

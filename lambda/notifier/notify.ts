@@ -7,6 +7,8 @@ import { classify, contentSeverity } from './classify';
 import type { PostOutcome } from './deliver';
 import { enrichItems, recallAlarmStarts, rememberAlarmStarts, type EnrichClients, type EnrichOptions } from './enrich';
 import { render } from './format';
+import { checkWebhook, heartbeatNotification, heartbeatOf, type CheckOutcome } from './heartbeat';
+import { ALERTING_METRIC, type AlertingMetric } from './heartbeat-contract';
 import { parseEvent } from './parse';
 import { planPosts, type PlanOptions } from './plan';
 import { describeError } from './redact';
@@ -60,6 +62,15 @@ export interface NotifierDeps {
   readonly dryRun?: (post: Post) => void;
   /** Slack app mode (app/deliver-app.ts): delivers instead of the webhooks, threading alarms. */
   readonly delivery?: { deliver(rendered: readonly Rendered[], posts: readonly Post[], plan: PlanOptions): Promise<PostResult[]> };
+  /**
+   * Checks a severity's Slack destination without posting (heartbeat.ts), for `check` heartbeats.
+   * @default - webhook mode: read the webhook and send it a message without text
+   */
+  readonly check?: (severity: Severity) => Promise<CheckOutcome>;
+  /** Where the alert path's own metrics go (heartbeat-contract.ts): the Lambda writes EMF. @default - not recorded */
+  readonly metric?: (name: AlertingMetric, severity: Severity, value: number) => void;
+  /** For the default webhook check. @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
 }
 
 export interface PostResult {
@@ -103,10 +114,30 @@ export async function processEvent(event: unknown, deps: NotifierDeps): Promise<
   const now = deps.now ?? (() => new Date());
   const cfg = deps.config;
 
-  const items: Item[] = parseEvent(event).map((envelope) => {
+  // Heartbeats: `check` ones are answered here and go no further; `post` ones are delivered like alerts.
+  const checks = new Set<Severity>();
+  let checkCount = 0;
+  const items: Item[] = [];
+  for (const envelope of parseEvent(event)) {
+    const heartbeat = heartbeatOf(envelope);
+    if (heartbeat?.mode === 'check') {
+      checks.add(severityOf(envelope, cfg));
+      checkCount++;
+      continue;
+    }
+    if (heartbeat) {
+      items.push({ envelope, severity: severityOf(envelope, cfg), notification: heartbeatNotification(heartbeat, cfg.environment, now()) });
+      continue;
+    }
     const notification = classify(envelope);
-    return { envelope, severity: severityOf(envelope, cfg, notification), notification };
-  });
+    items.push({ envelope, severity: severityOf(envelope, cfg, notification), notification });
+  }
+  if (deps.dryRun) {
+    if (checks.size) log.info('heartbeat checks skipped (dry run)', { severities: [...checks] });
+  } else {
+    await runChecks(checks, deps, log);
+  }
+  if (items.length === 0) return { items: checkCount, posts: [], failedItemIds: [], undeliveredWithoutId: 0 };
   rememberAlarmStarts(items);
 
   // Enrich only where a post of its own will carry it: in a storm the digest lines are short.
@@ -132,7 +163,7 @@ export async function processEvent(event: unknown, deps: NotifierDeps): Promise<
     return { items: items.length, posts: posts.map((post) => ({ post, outcome: { ok: true, attempts: 0, status: 0, degraded: false } })), failedItemIds: [], undeliveredWithoutId: 0 };
   }
 
-  if (deps.delivery) return batchResult(items.length, await deps.delivery.deliver(rendered, posts, planOptions), log);
+  if (deps.delivery) return recordDelivered(batchResult(items.length + checkCount, await deps.delivery.deliver(rendered, posts, planOptions), log), deps);
 
   // Resolve each severity's webhook once; a severity whose secret cannot be read fails its posts.
   const urls = new Map<Severity, { url?: string; error?: string }>();
@@ -171,7 +202,51 @@ export async function processEvent(event: unknown, deps: NotifierDeps): Promise<
     }),
   );
 
-  return batchResult(items.length, results, log);
+  return recordDelivered(batchResult(items.length + checkCount, results, log), deps);
+}
+
+/**
+ * Answers the batch's `check` heartbeats, once per severity: a metric either way, never a retry
+ * (the next heartbeat is minutes away, and a dead-lettered heartbeat would only add noise).
+ */
+async function runChecks(severities: ReadonlySet<Severity>, deps: NotifierDeps, log: LoggerLike): Promise<void> {
+  for (const severity of severities) {
+    let outcome: CheckOutcome;
+    try {
+      outcome = await (deps.check ?? webhookCheck(deps))(severity);
+    } catch (err) {
+      outcome = { ok: false, error: describeError(err) };
+    }
+    if (outcome.ok) {
+      log.info('heartbeat check passed', { severity, detail: outcome.detail });
+      deps.metric?.(ALERTING_METRIC.checkSucceeded, severity, 1);
+    } else {
+      log.error('heartbeat check failed', { severity, error: outcome.error });
+      deps.metric?.(ALERTING_METRIC.checkFailed, severity, 1);
+    }
+  }
+}
+
+/** Webhook mode's check: the secret must be readable, and the webhook live (heartbeat.ts). */
+function webhookCheck(deps: NotifierDeps): (severity: Severity) => Promise<CheckOutcome> {
+  return async (severity) => {
+    let url: string;
+    try {
+      url = await deps.webhook(severity);
+    } catch (err) {
+      return { ok: false, error: describeError(err) };
+    }
+    return checkWebhook(url, { fetch: deps.fetch });
+  };
+}
+
+/** Records every notification Slack accepted, per severity (the daily heartbeat among them). */
+function recordDelivered(result: BatchResult, deps: NotifierDeps): BatchResult {
+  if (!deps.metric) return result;
+  const delivered = new Map<Severity, number>();
+  for (const r of result.posts) if (r.outcome.ok) delivered.set(r.post.severity, (delivered.get(r.post.severity) ?? 0) + r.post.count);
+  for (const [severity, n] of delivered) deps.metric(ALERTING_METRIC.delivered, severity, n);
+  return result;
 }
 
 /** Which items failed (for SQS to retry), from the outcome of every post. */

@@ -1,5 +1,5 @@
 /**
- * A stand-in for the Slack Web API on 127.0.0.1, enough for app mode: `chat.postMessage`,
+ * A stand-in for the Slack Web API on 127.0.0.1, enough for app mode: `auth.test`, `chat.postMessage`,
  * `chat.update`, `files.getUploadURLExternal`, the upload URL it hands out, and
  * `files.completeUploadExternal`. It answers the way Slack documents it: HTTP 200 with
  * `{"ok": false, "error": "channel_not_found"}` for API errors, HTTP 429 with `Retry-After` (seconds)
@@ -148,6 +148,8 @@ export class SlackStandin {
     const channelKnown = (c: unknown) => typeof c === 'string' && (!this.o.channels || this.o.channels.includes(c));
 
     switch (method) {
+      case 'auth.test':
+        return reply(200, { ok: true, url: 'https://standin.slack.com/', team: 'Stand-in', user: 'platform-alerts', team_id: 'T0STANDIN1', user_id: 'U0STANDIN1', bot_id: 'B0STANDIN1' });
       case 'chat.postMessage': {
         if (!channelKnown(body.channel)) return reply(200, { ok: false, error: 'channel_not_found' });
         if (!body.text && !body.blocks && !body.attachments) return reply(200, { ok: false, error: 'no_text' });

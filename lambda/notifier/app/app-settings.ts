@@ -6,6 +6,7 @@
 import { APP_ENV } from './contract';
 import type { AppDelivery } from './deliver-app';
 import type { SlackWeb } from './slack-web';
+import type { CheckOutcome } from '../heartbeat';
 import type { Severity } from '../types';
 import { SEVERITIES } from '../types';
 
@@ -60,7 +61,7 @@ export function tokenFromSecret(secretString: string | undefined): string {
  * The app-mode delivery for the Lambda: built on the first batch (token read once per container),
  * with the invocation's deadline handed to the Slack client before every batch.
  */
-export function lazyAppDelivery(settings: AppSettings, logger: AppLambdaLogger, deadline: () => number | undefined): Pick<Delivery, 'deliver'> {
+export function lazyAppDelivery(settings: AppSettings, logger: AppLambdaLogger, deadline: () => number | undefined): Pick<Delivery, 'deliver'> & { check(severity: Severity): Promise<CheckOutcome> } {
   let built: Promise<{ delivery: Delivery; web: SlackWeb }> | undefined;
   const build = async () => {
     // App mode's own modules (@slack/web-api among them) load here, on the first batch, so that
@@ -90,15 +91,23 @@ export function lazyAppDelivery(settings: AppSettings, logger: AppLambdaLogger, 
     });
     return { delivery, web };
   };
+  const ready = async () => {
+    built ??= build().catch((err) => {
+      built = undefined;
+      throw err;
+    });
+    const b = await built;
+    b.web.deadline = deadline();
+    return b;
+  };
   return {
     async deliver(rendered, posts, plan) {
-      built ??= build().catch((err) => {
-        built = undefined;
-        throw err;
-      });
-      const b = await built;
-      b.web.deadline = deadline();
-      return b.delivery.deliver(rendered, posts, plan);
+      return (await ready()).delivery.deliver(rendered, posts, plan);
+    },
+    /** Heartbeat check: the token secret is readable and `auth.test` accepts the token. */
+    async check() {
+      const r = await (await ready()).web.authTest();
+      return r.ok ? { ok: true, detail: 'auth.test accepted the bot token' } : { ok: false, error: r.error };
     },
   };
 }

@@ -84,7 +84,7 @@ export class SlackWeb implements SlackApi {
   private readonly o: Required<Omit<SlackWebOptions, 'slackApiUrl' | 'deadline' | 'clock' | 'fetch' | 'onLog'>>;
   public deadline: number | undefined;
   /** Calls made, by method, and 429s received: for metrics and the benchmark. */
-  public readonly counts = { postMessage: 0, update: 0, getUploadURLExternal: 0, upload: 0, completeUploadExternal: 0, rateLimited: 0 };
+  public readonly counts = { authTest: 0, postMessage: 0, update: 0, getUploadURLExternal: 0, upload: 0, completeUploadExternal: 0, rateLimited: 0 };
 
   constructor(token: string, options: SlackWebOptions = {}) {
     if (!/^xox[bp]-/.test(token)) throw new Error('the Slack bot token must start with xoxb- (or xoxp-); check the secret named by alerting.slack.botTokenSecret');
@@ -154,7 +154,7 @@ export class SlackWeb implements SlackApi {
   }
 
   /** One Web API method call with pacing, Retry-After and a bounded number of attempts. */
-  private async call<T>(method: 'postMessage' | 'update' | 'getUploadURLExternal' | 'completeUploadExternal', pacing: { key: string; intervalMs: number; burst: number } | undefined, run: () => Promise<T>): Promise<SlackCallOutcome<{ result: T }>> {
+  private async call<T>(method: 'authTest' | 'postMessage' | 'update' | 'getUploadURLExternal' | 'completeUploadExternal', pacing: { key: string; intervalMs: number; burst: number } | undefined, run: () => Promise<T>): Promise<SlackCallOutcome<{ result: T }>> {
     let lastError = 'not attempted';
     for (let attempt = 1; attempt <= this.o.maxAttempts; attempt++) {
       if (pacing && !(await this.pace(pacing.key, pacing.intervalMs, pacing.burst))) {
@@ -192,6 +192,15 @@ export class SlackWeb implements SlackApi {
       }
     }
     return { ok: false, attempts: this.o.maxAttempts, permanent: false, error: `gave up after ${this.o.maxAttempts} attempts; last: ${lastError}` };
+  }
+
+  /**
+   * `auth.test`: the token is valid and the app still installed. Posts nothing; the heartbeat's
+   * check in app mode (https://docs.slack.dev/reference/methods/auth.test).
+   */
+  async authTest(): Promise<SlackCallOutcome> {
+    const r = await this.call('authTest', undefined, () => this.client.auth.test());
+    return r.ok ? { ok: true, attempts: r.attempts } : r;
   }
 
   async postMessage(channel: string, message: AppMessage, thread?: { ts: string; broadcast?: boolean }): Promise<SlackCallOutcome<{ ts: string; channel: string }>> {
