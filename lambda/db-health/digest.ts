@@ -8,6 +8,7 @@ import { escapeIdentifier } from 'pg';
 import digestSql from '../../sql/db-health/digest.sql';
 import topStatementsSql from '../../sql/db-health/top-statements.sql';
 import { DIGEST_KIND } from './contract';
+import { redactCredentials } from '../shared/redact-credentials';
 import { SLACK_LIMITS, codeSpan as code, escapeSlack, fitLines, formatBytes } from '../shared/slack-text';
 import { probeParams, type ProbeOptions, type Queryable } from './probe';
 
@@ -62,6 +63,10 @@ export interface DigestData {
   readonly queries: number;
 }
 
+/** Characters of statement text read from pg_stat_statements, and kept after credentials are removed. */
+const QUERY_TEXT_READ = 100_000;
+const QUERY_TEXT_KEPT = 300;
+
 const iso = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : v == null ? null : String(v));
 const n = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 
@@ -79,7 +84,9 @@ export async function collectDigest(db: Queryable, o: DigestOptions): Promise<Di
   } else {
     queries += 1;
     try {
-      const res = await db.query(topStatementsSql.replaceAll('{{schema}}', escapeIdentifier(schema)), [o.topStatements ?? 5, 300]);
+      // The whole text (up to track_activity_query_size) is read so that credentials are removed
+      // before it is cut: a cut could leave a verifier without the PASSWORD keyword before it.
+      const res = await db.query(topStatementsSql.replaceAll('{{schema}}', escapeIdentifier(schema)), [o.topStatements ?? 5, QUERY_TEXT_READ]);
       statements = {
         available: true,
         since: iso(res.rows[0]?.since),
@@ -89,7 +96,7 @@ export async function collectDigest(db: Queryable, o: DigestOptions): Promise<Di
           totalMs: n(s.total_ms),
           meanMs: n(s.mean_ms),
           rows: n(s.rows),
-          query: String(s.query ?? ''),
+          query: redactCredentials(String(s.query ?? '')).slice(0, QUERY_TEXT_KEPT),
         })),
       };
     } catch (e) {
@@ -176,7 +183,7 @@ function sections(d: DigestData): string[] {
   if (d.statements.available) {
     const since = d.statements.since ? ` (since ${d.statements.since.slice(0, 16).replace('T', ' ')} UTC)` : '';
     const lines = d.statements.top.map(
-      (s, i) => `${i + 1}. ${code(s.query, 160)}\n      ${count(s.calls)} calls · total ${formatMs(s.totalMs)} · mean ${formatMs(s.meanMs)} · ${count(s.rows)} rows`,
+      (s, i) => `${i + 1}. ${code(redactCredentials(s.query), 160)}\n      ${count(s.calls)} calls · total ${formatMs(s.totalMs)} · mean ${formatMs(s.meanMs)} · ${count(s.rows)} rows`,
     );
     out.push(fitLines(`*Top ${d.statements.top.length} statements by total time*${since}`, lines.length > 0 ? lines : ['_no statements recorded yet_']));
   } else {

@@ -2,8 +2,9 @@
  * The applier: inspect, diff, apply, in one transaction under an advisory lock.
  *
  * Round trips: 1) BEGIN + timeouts + advisory lock + inspect; 2) the recorded credentials (only
- * when the state exists and some role has a credential); 3) every planned statement and COMMIT as
- * one batch, or ROLLBACK when there is nothing to do. So a no-op re-apply executes no DDL, and the
+ * when the state exists and some role has a credential); 3) the new SCRAM verifiers as one bind
+ * parameter (only when a password is set: no verifier is ever part of a statement's text); 4) every
+ * planned statement and COMMIT as one batch, or ROLLBACK when there is nothing to do. So a no-op re-apply executes no DDL, and the
  * number of round trips does not grow with the number of services.
  *
  * The advisory lock serialises concurrent applies (two deploys, a deploy and the CLI): the second
@@ -62,7 +63,19 @@ export class RoleSchemaError extends Error {
   }
 }
 
-const READ_CREDENTIALS = parseTemplates(templatesSql).get('read_credentials')!;
+const TEMPLATES = parseTemplates(templatesSql);
+const READ_CREDENTIALS = TEMPLATES.get('read_credentials')!;
+const SET_VERIFIERS = TEMPLATES.get('set_verifiers')!;
+
+/**
+ * The verifiers the statements read from `platform_roles.verifiers`, as the one bind parameter of
+ * set_verifiers (templates.sql): a verifier never becomes part of a statement's text.
+ */
+export function verifiersParameter(statements: readonly Statement[]): string | undefined {
+  const all: Record<string, string> = {};
+  for (const st of statements) Object.assign(all, st.verifiers ?? {});
+  return Object.keys(all).length ? JSON.stringify(all) : undefined;
+}
 
 interface PgError extends Error {
   code?: string;
@@ -167,14 +180,19 @@ export async function applyRoleSchema(client: ClientBase, desired: DesiredState,
       return result(0);
     }
 
+    const verifiers = verifiersParameter(selected);
     try {
+      if (verifiers !== undefined) {
+        roundTrips++;
+        await client.query(SET_VERIFIERS, [verifiers]);
+      }
       // COMMIT rides in the same batch; on an error the server skips the rest and the
       // transaction stays open (aborted) until the ROLLBACK below.
       await q(`${selected.map((st) => st.sql).join(';\n')};\nCOMMIT`);
       open = false;
     } catch (e) {
       await rollback();
-      throw await diagnose(client, begin, selected, e);
+      throw await diagnose(client, begin, selected, verifiers, e);
     }
     return result(selected.length);
   } finally {
@@ -186,10 +204,11 @@ export async function applyRoleSchema(client: ClientBase, desired: DesiredState,
  * After a failed batch: replays the statements one by one in a fresh transaction (rolled back) to
  * name the one that fails, so the error says which statement and why.
  */
-async function diagnose(client: ClientBase, begin: string, statements: readonly Statement[], original: unknown): Promise<RoleSchemaError> {
+async function diagnose(client: ClientBase, begin: string, statements: readonly Statement[], verifiers: string | undefined, original: unknown): Promise<RoleSchemaError> {
   const pe = original as PgError;
   try {
     await client.query(begin);
+    if (verifiers !== undefined) await client.query(SET_VERIFIERS, [verifiers]);
     for (const st of statements) {
       try {
         await client.query(st.sql);

@@ -48,6 +48,12 @@ export interface Statement {
   readonly kind: StatementKind;
   /** Set when the statement installs or repairs the prefix-enforcement trigger: what it found wrong. */
   readonly repair?: string;
+  /**
+   * Role → SCRAM verifier this statement reads from the transaction-local setting
+   * `platform_roles.verifiers` (sent first as a bind parameter: see templates.sql), so that no
+   * verifier is ever part of a statement's text.
+   */
+  readonly verifiers?: Readonly<Record<string, string>>;
 }
 
 export type CredentialAction =
@@ -83,6 +89,15 @@ function tpl(name: string, params: Record<string, s.Sql>, display?: Record<strin
   if (t === undefined) throw new Error(`unknown SQL template "${name}"`);
   const sql = s.render(t, params);
   return { sql, display: display ? s.render(t, { ...params, ...display }) : sql };
+}
+
+/** A statement that sets `role`'s verifier without carrying it in its text (templates.sql). */
+function passwordStatement(template: 'create_role_with_password' | 'set_password', role: string, verifier: string): { sql: string; display: string; verifiers: Record<string, string> } {
+  return {
+    sql: s.render(T.get(`${template}_from_setting`)!, { name: s.literal(role) }),
+    display: s.render(T.get(template)!, { role: s.ident(role), verifier: REDACTED_VERIFIER }),
+    verifiers: { [role]: verifier },
+  };
 }
 
 const REDACTED = s.literal('<redacted>');
@@ -148,7 +163,7 @@ export function planStatements(state: CatalogState, desired: DesiredState, crede
   }
 
   const out: Statement[] = [];
-  const add = (kind: StatementKind, r: { sql: string; display: string }, step: 'main' | 'privileged' = 'main') => out.push({ ...r, kind, step });
+  const add = (kind: StatementKind, r: { sql: string; display: string; verifiers?: Record<string, string> }, step: 'main' | 'privileged' = 'main') => out.push({ ...r, kind, step });
 
   // --- who is managed -------------------------------------------------------------------------
   const actualRoles = new Map(state.roles.map((r) => [r.name, r]));
@@ -188,7 +203,7 @@ export function planStatements(state: CatalogState, desired: DesiredState, crede
     const cred = credentials.get(m.name);
     if (!a && cred?.kind === 'set') {
       // A new login role gets its verifier in the same statement.
-      add('role', tpl('create_role_with_password', { role: s.ident(m.name), verifier: s.literal(cred.verifier) }, { verifier: REDACTED_VERIFIER }));
+      add('role', passwordStatement('create_role_with_password', m.name, cred.verifier));
       recordPassword(m.name, cred);
       passwordSetAtCreation.add(m.name);
     } else if (!a) {
@@ -223,7 +238,7 @@ export function planStatements(state: CatalogState, desired: DesiredState, crede
   for (const m of active) {
     const action = credentials.get(m.name) ?? { kind: 'keep' };
     if (action.kind === 'set' && !passwordSetAtCreation.has(m.name)) {
-      add('password', tpl('set_password', { role: s.ident(m.name), verifier: s.literal(action.verifier) }, { verifier: REDACTED_VERIFIER }));
+      add('password', passwordStatement('set_password', m.name, action.verifier));
       recordPassword(m.name, action);
     } else if (action.kind === 'iam') {
       if (action.clearPassword) add('password', tpl('clear_password', { role: s.ident(m.name) }));

@@ -1,9 +1,11 @@
 /**
  * Single-user rotation of a login role's secret (Secrets Manager's four steps), shared by every
- * rotated secret of the role schema. The new password is set as a client-computed SCRAM verifier
- * (`ALTER ROLE CURRENT_USER PASSWORD 'SCRAM-SHA-256$…'`), logged in as the role itself, so no
- * plaintext password reaches the server, its log or pg_stat_statements — unlike the AWS-provided
- * rotation functions, which send `ALTER USER … PASSWORD '<plaintext>'`.
+ * rotated secret of the role schema. The new password is set as a client-computed SCRAM verifier,
+ * logged in as the role itself, so no plaintext password reaches the server — unlike the
+ * AWS-provided rotation functions, which send `ALTER USER … PASSWORD '<plaintext>'`. The verifier
+ * is not part of any statement's text either: it is sent as a bind parameter and read back by a
+ * block (templates.sql, set_own_password_from_setting), so it reaches neither pg_stat_statements
+ * nor pg_stat_activity nor the statement log.
  *
  * Why single-user and not alternating users: the alternating strategy clones the role
  * (`gtapp_clone`) and flips the secret between the two. The clone would be a role the registry
@@ -24,7 +26,25 @@ import {
 import type { Client } from 'pg';
 import { scramVerifier } from './scram';
 import { parseDbSecret, type DbSecret } from './secrets';
-import { literal } from './sql';
+import templatesSql from '../../sql/roles/templates.sql';
+import { parseTemplates } from './sql';
+
+const TEMPLATES = parseTemplates(templatesSql);
+const SET_VERIFIERS = TEMPLATES.get('set_verifiers')!;
+const SET_OWN_PASSWORD = TEMPLATES.get('set_own_password_from_setting')!;
+
+/** Sets the session user's password to `verifier` in one transaction; the verifier travels only as a bind parameter. */
+export async function setOwnVerifier(client: Pick<Client, 'query'>, role: string, verifier: string): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query(SET_VERIFIERS, [JSON.stringify({ [role]: verifier })]);
+    await client.query(SET_OWN_PASSWORD);
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+}
 
 export interface RotationEvent {
   readonly SecretId: string;
@@ -107,7 +127,7 @@ export async function rotate(event: RotationEvent, deps: RotationDeps): Promise<
       if (!client) throw new Error(`setSecret: cannot log in as "${pending.secret.username}" with the AWSCURRENT or AWSPREVIOUS password of ${id}`);
       try {
         const v = await scramVerifier(pending.secret.password);
-        await client.query(`ALTER ROLE CURRENT_USER PASSWORD ${literal(v.verifier).text}`);
+        await setOwnVerifier(client, pending.secret.username, v.verifier);
       } finally {
         await client.end();
       }

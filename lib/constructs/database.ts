@@ -131,6 +131,18 @@ export class Database extends Construct {
         shared_preload_libraries: 'pg_stat_statements',
         // Count statements inside functions too, so the role schema's and services' PL/pgSQL shows up.
         'pg_stat_statements.track': 'all',
+        // Utility statements (DDL, ALTER ROLE …) stay out of pg_stat_statements: their literals are
+        // not normalised, so `ALTER ROLE … PASSWORD 'SCRAM-SHA-256$…'` would be kept verbatim where
+        // pg_monitor members (platform_monitor) read it, and the digest would show it. Costs: DDL,
+        // VACUUM, COPY and CALL no longer appear in the top statements (what they run inside does,
+        // with track = all). https://www.postgresql.org/docs/16/pgstatstatements.html#PGSTATSTATEMENTS-CONFIG-PARAMS
+        'pg_stat_statements.track_utility': '0',
+        // Bind parameters are never written to the log (statement logging and slow-query lines
+        // would print them in full by default): the role schema sends verifiers as parameters, and
+        // application parameters are customer data. Errors too (0 is PostgreSQL's default there).
+        // https://www.postgresql.org/docs/16/runtime-config-logging.html#GUC-LOG-PARAMETER-MAX-LENGTH
+        log_parameter_max_length: '0',
+        log_parameter_max_length_on_error: '0',
         // I/O time per statement and in Performance Insights: tells IO:WALSync from CPU (seed 003).
         track_io_timing: '1',
         // Slow-query log for the CloudWatch `postgresql` log export.

@@ -12,8 +12,76 @@ CREATE SCHEMA IF NOT EXISTS {schema};
 -- name: create_role
 CREATE ROLE {role} WITH {login};
 
+-- Shown (plan, logs) for a new login role; what runs is create_role_with_password_from_setting.
 -- name: create_role_with_password
 CREATE ROLE {role} WITH LOGIN PASSWORD {verifier};
+
+-- Password statements never carry the verifier in their text: statement texts reach
+-- pg_stat_statements (which platform_monitor reads through pg_read_all_stats), pg_stat_activity
+-- and the server log. The applier first sends every verifier as a bind parameter of
+-- `SELECT pg_catalog.set_config('platform_roles.verifiers', <JSON role → verifier>, true)`
+-- (transaction-local, visible to its own session only), and these blocks read it back. The
+-- nested ALTER/CREATE ROLE is still a statement: the parameter group keeps it out of
+-- pg_stat_statements (pg_stat_statements.track_utility off), and an error is re-raised without
+-- the nested statement's text (the CONTEXT line would carry the verifier to the log).
+-- {name} is the role name as a literal.
+-- name: create_role_with_password_from_setting
+DO $pw$
+DECLARE
+  s pg_catalog.text := pg_catalog.current_setting('platform_roles.verifiers', true);
+  v pg_catalog.text;
+BEGIN
+  IF s IS NOT NULL AND s OPERATOR(pg_catalog.<>) ''::pg_catalog.text THEN
+    v := s::pg_catalog.jsonb OPERATOR(pg_catalog.->>) {name}::pg_catalog.text;
+  END IF;
+  IF v IS NULL THEN
+    RAISE EXCEPTION 'no verifier was sent for role %', {name};
+  END IF;
+  EXECUTE pg_catalog.format('CREATE ROLE %I WITH LOGIN PASSWORD %L', {name}, v);
+EXCEPTION WHEN OTHERS THEN
+  RAISE EXCEPTION USING ERRCODE = SQLSTATE, MESSAGE = SQLERRM;
+END
+$pw$;
+
+-- name: set_password_from_setting
+DO $pw$
+DECLARE
+  s pg_catalog.text := pg_catalog.current_setting('platform_roles.verifiers', true);
+  v pg_catalog.text;
+BEGIN
+  IF s IS NOT NULL AND s OPERATOR(pg_catalog.<>) ''::pg_catalog.text THEN
+    v := s::pg_catalog.jsonb OPERATOR(pg_catalog.->>) {name}::pg_catalog.text;
+  END IF;
+  IF v IS NULL THEN
+    RAISE EXCEPTION 'no verifier was sent for role %', {name};
+  END IF;
+  EXECUTE pg_catalog.format('ALTER ROLE %I PASSWORD %L', {name}, v);
+EXCEPTION WHEN OTHERS THEN
+  RAISE EXCEPTION USING ERRCODE = SQLSTATE, MESSAGE = SQLERRM;
+END
+$pw$;
+
+-- The rotation: the secret's own role sets its new verifier (sent the same way).
+-- name: set_own_password_from_setting
+DO $pw$
+DECLARE
+  s pg_catalog.text := pg_catalog.current_setting('platform_roles.verifiers', true);
+  v pg_catalog.text;
+BEGIN
+  IF s IS NOT NULL AND s OPERATOR(pg_catalog.<>) ''::pg_catalog.text THEN
+    v := s::pg_catalog.jsonb OPERATOR(pg_catalog.->>) CURRENT_USER::pg_catalog.text;
+  END IF;
+  IF v IS NULL THEN
+    RAISE EXCEPTION 'no verifier was sent for role %', CURRENT_USER;
+  END IF;
+  EXECUTE pg_catalog.format('ALTER ROLE CURRENT_USER PASSWORD %L', v);
+EXCEPTION WHEN OTHERS THEN
+  RAISE EXCEPTION USING ERRCODE = SQLSTATE, MESSAGE = SQLERRM;
+END
+$pw$;
+
+-- name: set_verifiers
+SELECT pg_catalog.set_config('platform_roles.verifiers', $1::pg_catalog.text, true);
 
 -- name: alter_role
 ALTER ROLE {role} WITH {attributes};
@@ -21,6 +89,7 @@ ALTER ROLE {role} WITH {attributes};
 -- name: comment_role
 COMMENT ON ROLE {role} IS {comment};
 
+-- Shown (plan, logs) for a password change; what runs is set_password_from_setting.
 -- name: set_password
 ALTER ROLE {role} PASSWORD {verifier};
 

@@ -91,13 +91,14 @@ describe('planStatements', () => {
     expect(() => planStatements({ ...empty, ...over } as CatalogState, d, new Map())).toThrow(message);
   });
 
-  test('password verifiers appear only in the SQL, never in the display', async () => {
+  test('password verifiers appear in no statement text: only in the statement\'s verifiers, sent as a bind parameter', async () => {
     const v = await scramVerifier('Secret-Password-1');
     const d = buildDesired({ appSchema: 'public', services: [{ name: 'gatherer', prefix: 'gt_' }], password: () => 'Secret-Password-1' });
     const plan = planStatements(empty, d, new Map([['gtapp', { kind: 'set', verifier: v.verifier, salt: v.salt, iterations: v.iterations, digest: verifierDigest(v.verifier) }]]));
     const sql = plan.map((s) => s.sql).join('\n');
     const display = plan.map((s) => s.display).join('\n');
-    expect(sql).toContain(v.verifier);
+    expect(sql).not.toContain(v.verifier);
+    expect(plan.find((st) => st.verifiers)?.verifiers).toEqual({ gtapp: v.verifier });
     expect(display).not.toContain(v.verifier);
     expect(display).not.toContain(v.salt);
     expect(display).toContain(`CREATE ROLE "gtapp" WITH LOGIN PASSWORD '<redacted SCRAM-SHA-256 verifier>'`);

@@ -1,0 +1,183 @@
+/**
+ * The attack suite, credentials and applies (issue 10, scopes 5–7), on a real PostgreSQL 16 shaped
+ * like RDS (fixtures.ts: the applier is a non-superuser CREATEROLE/CREATEDB role owning the
+ * database; the superuser runs the privileged step only).
+ *
+ * The server runs with the pg_stat_statements and log_parameter_* settings of the dev parameter
+ * group, read from the synthesized template, plus every statement logged (`log_statement=all`,
+ * `log_min_duration_statement=0`): the worst logging an operator may switch on. Then SCRAM
+ * verifiers and passwords must not be in anything platform_monitor reads (pg_stat_statements,
+ * pg_stat_activity), in the db-health digest, or in the server log.
+ * - https://www.postgresql.org/docs/16/pgstatstatements.html (track, track_utility)
+ * - https://www.postgresql.org/docs/16/runtime-config-logging.html (log_parameter_max_length)
+ * - https://www.postgresql.org/docs/16/monitoring-stats.html#MONITORING-PG-STAT-ACTIVITY-VIEW
+ *   (an idle session's `query` is its last statement)
+ */
+import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { Client } from 'pg';
+import templatesSql from '../../../sql/roles/templates.sql';
+import { applyRoleSchema } from '../../../lambda/role-schema/apply';
+import { MONITORING_ROLE } from '../../../lambda/role-schema/desired';
+import { rotate } from '../../../lambda/role-schema/rotate';
+import { rotationClientConfig } from '../../../lambda/role-schema/rotate-handler';
+import type { DbSecret } from '../../../lambda/role-schema/secrets';
+import { literal, parseTemplates, render } from '../../../lambda/role-schema/sql';
+import { collectDigest, formatDigest } from '../../../lambda/db-health/digest';
+import { DEFAULT_SERVICES, roleNames } from '../../../lib/config/service-registry';
+import { templateJson } from '../../support/assembly';
+import { readServerLogs, startPostgres, type TestPostgres } from '../../support/postgres';
+import { applierConnection, applyBoth, createDatabase, desiredFor, passwordOf, setupCluster } from './fixtures';
+
+let pg: TestPostgres;
+const DB = 'creds';
+const SEEDS = desiredFor(DEFAULT_SERVICES);
+const PREFIXES = DEFAULT_SERVICES.map((s) => s.prefix);
+const ROTATED = 'Rotated-Pw-4e1d0c9b7a';
+const CHANGED = 'Changed-Pw-93ab5e17f2';
+/** Anything shaped like a stored verifier. */
+const VERIFIER = /SCRAM-SHA-256\$|md5[0-9a-f]{32}/i;
+
+/** The dev parameter group's settings that decide what statement texts and logs keep. */
+function parameterGroupFlags(): string[] {
+  const groups = Object.values(templateJson('dev', 'Data').Resources as Record<string, { Type: string; Properties: { Parameters?: Record<string, string> } }>).filter(
+    (r) => r.Type === 'AWS::RDS::DBParameterGroup',
+  );
+  expect(groups).toHaveLength(1);
+  const p = groups[0].Properties.Parameters!;
+  const keep = Object.entries(p).filter(([k]) => k === 'shared_preload_libraries' || k.startsWith('pg_stat_statements.') || k.startsWith('log_parameter_'));
+  expect(keep.map(([k]) => k)).toContain('shared_preload_libraries');
+  return keep.flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+}
+
+const monitorSecret = () => ({ username: MONITORING_ROLE, password: passwordOf(MONITORING_ROLE) });
+
+beforeAll(async () => {
+  pg = await startPostgres([...parameterGroupFlags(), '-c', 'log_statement=all', '-c', 'log_min_duration_statement=0']);
+  await setupCluster(pg);
+  await createDatabase(pg, DB);
+});
+afterAll(async () => pg?.stop());
+
+/** Every statement text platform_monitor can read: pg_stat_statements (all users) and pg_stat_activity. */
+async function textsMonitorReads(): Promise<string[]> {
+  const c = await pg.connect({ ...monitorSecret(), user: MONITORING_ROLE, database: DB, options: '-c search_path=pg_catalog,pg_temp' });
+  try {
+    const stats = (await c.query('SELECT query FROM platform_stats.pg_stat_statements')).rows.map((r) => String(r.query));
+    const activity = (await c.query("SELECT query FROM pg_stat_activity WHERE query <> ''")).rows.map((r) => String(r.query));
+    expect(stats.some((t) => t.includes('pg_catalog.set_config'))).toBe(true); // tracking is on: the apply's statements are there
+    return [...stats, ...activity];
+  } finally {
+    await c.end();
+  }
+}
+
+describe('scope 5: verifiers never reach statement texts, the digest or the log', () => {
+  /** Sessions kept open until afterAll (their last statement stays in pg_stat_activity). */
+  const opened: Array<() => Promise<void>> = [];
+
+  beforeAll(async () => {
+    // 1) A first apply (every login role created with its verifier), then the privileged step.
+    await applyBoth(pg, DB, SEEDS);
+    // 2) A password change (ALTER ROLE … PASSWORD), on a session left open: its last statement
+    //    stays readable in pg_stat_activity.
+    const a = await applierConnection(pg, DB);
+    opened.push(() => a.end());
+    const changed = desiredFor(DEFAULT_SERVICES, { password: (r) => (r === 'agapp' ? CHANGED : passwordOf(r)) });
+    const r = await applyRoleSchema(a, changed, { steps: 'main' });
+    expect(r.summary.password).toBeGreaterThanOrEqual(1);
+    // 3) A real rotation's setSecret, as the rotation function connects; its session stays open too.
+    const role = roleNames('gt_').app;
+    const sm = mockClient(SecretsManagerClient);
+    const secret = (password: string) => ({ SecretString: JSON.stringify({ username: role, password, host: '127.0.0.1', port: pg.port, dbname: DB }) });
+    sm.on(DescribeSecretCommand).resolves({ RotationEnabled: true, VersionIdsToStages: { cur: ['AWSCURRENT'], tok: ['AWSPENDING'] } });
+    sm.on(GetSecretValueCommand, { SecretId: 's', VersionStage: 'AWSCURRENT' }).resolves(secret(passwordOf(role)));
+    sm.on(GetSecretValueCommand, { SecretId: 's', VersionStage: 'AWSPENDING', VersionId: 'tok' }).resolves(secret(ROTATED));
+    const connect = async (s: DbSecret) => {
+      const c = new Client(rotationClientConfig(s, () => false));
+      await c.connect();
+      const end = c.end.bind(c);
+      opened.push(() => end());
+      c.end = (async () => undefined) as Client['end']; // closed in afterAll
+      return c;
+    };
+    try {
+      await rotate({ SecretId: 's', ClientRequestToken: 'tok', Step: 'setSecret' }, { secrets: new SecretsManagerClient({ region: 'ap-northeast-2' }), connect, excludeCharacters: '' });
+    } finally {
+      sm.restore();
+    }
+    await pg.connect({ user: role, password: ROTATED, database: DB }).then((c) => c.end());
+  });
+  afterAll(async () => {
+    for (const end of opened) await end().catch(() => undefined);
+  });
+
+  test('pg_stat_statements and pg_stat_activity, read as platform_monitor, hold no verifier and no password', async () => {
+    const texts = await textsMonitorReads();
+    expect(texts.filter((t) => VERIFIER.test(t))).toEqual([]);
+    for (const pw of [CHANGED, ROTATED, passwordOf('gtapp')]) expect(texts.filter((t) => t.includes(pw))).toEqual([]);
+    // The password statements ran, by their blocks (what the monitor may see of them).
+    expect(texts.some((t) => t.includes("format('ALTER ROLE %I PASSWORD %L'"))).toBe(true);
+  });
+
+  test('the db-health digest (collected as platform_monitor, formatted for Slack) carries no verifier', async () => {
+    const c = await pg.connect({ user: MONITORING_ROLE, password: passwordOf(MONITORING_ROLE), database: DB, options: '-c search_path=pg_catalog,pg_temp' });
+    try {
+      const data = await collectDigest(c, { appSchema: 'public', servicePrefixes: PREFIXES, unusedIndexMinBytes: 0, topStatements: 50 });
+      expect(data.statements.available).toBe(true);
+      const message = JSON.stringify(formatDigest(data, 'dev', new Date('2026-12-06T00:00:00Z')));
+      expect(message).not.toMatch(VERIFIER);
+      expect(message).not.toContain(ROTATED);
+    } finally {
+      await c.end();
+    }
+  });
+
+  test('the server log, with every statement logged, holds no verifier and no service password', () => {
+    const log = readServerLogs(pg);
+    expect(log).toMatch(/execute <unnamed>: SELECT pg_catalog\.set_config\('platform_roles\.verifiers'/); // the verifiers were sent, as a parameter
+    expect(log.split('\n').filter((l) => VERIFIER.test(l))).toEqual([]);
+    for (const pw of [CHANGED, ROTATED, passwordOf('gtapp'), passwordOf('agapp')]) expect(log.includes(pw)).toBe(false);
+  });
+
+  test('a failing password block does not write its nested statement (with the verifier) to the log', async () => {
+    const marker = 'SCRAM-SHA-256$4096:ZmFpbA==$Failing-block-marker:x';
+    const t = parseTemplates(templatesSql);
+    const a = await applierConnection(pg, DB);
+    try {
+      await a.query('BEGIN');
+      await a.query(t.get('set_verifiers')!, [JSON.stringify({ no_such_role: marker })]);
+      await expect(a.query(render(t.get('set_password_from_setting')!, { name: literal('no_such_role') }))).rejects.toThrow(/role "no_such_role" does not exist/);
+    } finally {
+      await a.query('ROLLBACK');
+      await a.end();
+    }
+    expect(readServerLogs(pg)).toMatch(/ERROR: {2}role "no_such_role" does not exist/);
+    expect(readServerLogs(pg)).not.toContain('Failing-block-marker');
+  });
+
+  test('defence in depth: a verifier recorded by someone else is removed from the digest', async () => {
+    // A superuser session that tracks utility statements (as a server without the parameter
+    // group would) changes a password the classic way: pg_stat_statements keeps the literal.
+    const su = await pg.connect({ database: DB });
+    try {
+      await su.query('SET pg_stat_statements.track_utility = on');
+      await su.query("ALTER ROLE nfuser PASSWORD 'SCRAM-SHA-256$4096:c2FsdA==$Recorded-by-someone-else:k'");
+      await su.query(`ALTER ROLE nfuser PASSWORD '${passwordOf('nfuser')}'`);
+    } finally {
+      await su.end();
+    }
+    const c = await pg.connect({ user: MONITORING_ROLE, password: passwordOf(MONITORING_ROLE), database: DB, options: '-c search_path=pg_catalog,pg_temp' });
+    try {
+      const raw = (await c.query("SELECT query FROM platform_stats.pg_stat_statements WHERE query LIKE '%Recorded-by-someone-else%'")).rows;
+      expect(raw).toHaveLength(1); // the route is live
+      const data = await collectDigest(c, { appSchema: 'public', servicePrefixes: PREFIXES, unusedIndexMinBytes: 0, topStatements: 1000 });
+      const shown = JSON.stringify(formatDigest(data, 'dev', new Date('2026-12-06T00:00:00Z')));
+      expect(shown).toContain("ALTER ROLE nfuser PASSWORD '<redacted>'");
+      expect(shown).not.toContain('Recorded-by-someone-else');
+      expect(shown).not.toContain(passwordOf('nfuser'));
+    } finally {
+      await c.end();
+    }
+  });
+});
