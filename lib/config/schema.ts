@@ -3,6 +3,7 @@
  * value fails `cdk synth` with the environment and field named, long before CloudFormation sees it.
  */
 import { z } from 'zod';
+import { cacheParameterGroupFamily, knownCacheVersions, minMaxAllocatedStorageGiB } from './aws-limits';
 import { cacheServiceSchema, checkCacheRegistry, DEFAULT_CACHE_SERVICES, keyPatternSchema, SEED_000_NAMESPACES } from './cache-registry';
 import { costSchema } from './cost';
 import { serviceRegistrySchema } from './service-registry';
@@ -268,8 +269,20 @@ export const environmentSchema = z
     cost: costSchema.prefault({}),
   })
   .superRefine((c, ctx) => {
-    if (c.database.maxAllocatedStorageGiB < c.database.allocatedStorageGiB) {
-      ctx.addIssue({ code: 'custom', path: ['database', 'maxAllocatedStorageGiB'], message: `must be at least allocatedStorageGiB (${c.database.allocatedStorageGiB})` });
+    const minCeiling = minMaxAllocatedStorageGiB(c.database.allocatedStorageGiB);
+    if (c.database.maxAllocatedStorageGiB < minCeiling) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['database', 'maxAllocatedStorageGiB'],
+        message: `must be at least ${minCeiling} (10% above allocatedStorageGiB ${c.database.allocatedStorageGiB}; RDS rejects a smaller storage-autoscaling ceiling at deploy), got ${c.database.maxAllocatedStorageGiB}`,
+      });
+    }
+    if (!cacheParameterGroupFamily(c.cache.engine, c.cache.engineVersion)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cache', 'engineVersion'],
+        message: `${c.cache.engine} ${c.cache.engineVersion} has no documented ElastiCache parameter-group family; use one of ${knownCacheVersions(c.cache.engine)}`,
+      });
     }
     if (c.network.natGateways > c.network.maxAzs) {
       ctx.addIssue({ code: 'custom', path: ['network', 'natGateways'], message: `must not exceed maxAzs (${c.network.maxAzs})` });

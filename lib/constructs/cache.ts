@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { cacheParameterGroupFamily, knownCacheVersions } from '../config/aws-limits';
 import type { CacheUserSpec } from '../config/cache-acl';
 import { CacheUsers } from './cache-users';
 import { SUBNETS } from './network';
@@ -64,7 +65,8 @@ export class Cache extends Construct {
     const version = props.engineVersion ?? '7.1';
     const major = Number(version.split('.')[0]);
     if (engine === 'redis' && major < 6) throw new Error(`Cache engineVersion "${version}" is too old: TLS with AUTH needs Redis 6 or later`);
-    if (engine === 'valkey' && major < 7) throw new Error(`Cache engineVersion "${version}" is not a Valkey version; use 7.2 or 8.0`);
+    const family = cacheParameterGroupFamily(engine, version);
+    if (!family) throw new Error(`Cache engineVersion "${version}" has no documented ${engine} parameter-group family; use one of ${knownCacheVersions(engine)}`);
     if (props.replicas < 0 || props.replicas > 5) throw new Error(`Cache replicas (${props.replicas}) must be between 0 and 5`);
     this.port = props.port ?? 6380;
     const failover = props.replicas > 0;
@@ -110,7 +112,7 @@ export class Cache extends Construct {
     });
 
     const parameters = new elasticache.CfnParameterGroup(this, 'Parameters', {
-      cacheParameterGroupFamily: `${engine}${major}`,
+      cacheParameterGroupFamily: family,
       description: `${props.envName} cache parameters`,
       properties: {
         // Progress keys (seed 000) all carry a TTL. When memory runs out, evict the keys nearest

@@ -6,6 +6,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as sam from 'aws-cdk-lib/aws-sam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { minMaxAllocatedStorageGiB } from '../config/aws-limits';
 import { SUBNETS } from './network';
 
 /** The engine every environment runs: the newest PostgreSQL 16 minor this aws-cdk-lib knows. */
@@ -20,7 +21,10 @@ export interface DatabaseProps {
   readonly instanceClass: string;
   /** Initial gp3 storage, GiB. */
   readonly allocatedStorageGiB: number;
-  /** Storage autoscaling ceiling, GiB. */
+  /**
+   * Storage autoscaling ceiling, GiB, of the primary and the replica; at least 10% above
+   * `allocatedStorageGiB` (RDS's rule).
+   */
   readonly maxAllocatedStorageGiB: number;
   /** Synchronous standby in another AZ. */
   readonly multiAz: boolean;
@@ -96,8 +100,9 @@ export class Database extends Construct {
     if (props.port === 5432) {
       throw new Error('Database port 5432 is the default; choose another (e.g. 6432) so default-port scans miss it');
     }
-    if (props.maxAllocatedStorageGiB < props.allocatedStorageGiB) {
-      throw new Error(`maxAllocatedStorageGiB (${props.maxAllocatedStorageGiB}) must be at least allocatedStorageGiB (${props.allocatedStorageGiB})`);
+    const minCeiling = minMaxAllocatedStorageGiB(props.allocatedStorageGiB);
+    if (props.maxAllocatedStorageGiB < minCeiling) {
+      throw new Error(`maxAllocatedStorageGiB (${props.maxAllocatedStorageGiB}) must be at least ${minCeiling}, 10% above allocatedStorageGiB (${props.allocatedStorageGiB}): RDS rejects a smaller storage-autoscaling ceiling`);
     }
     this.port = props.port;
     this.databaseName = props.databaseName;
@@ -239,6 +244,9 @@ export class Database extends Construct {
         monitoringInterval: props.monitoringInterval,
         instanceIdentifier: replicaIdentifier,
         storageType: rds.StorageType.GP3,
+        // The replica starts with the source's storage and must grow like it: a replica whose disk
+        // fills stops replaying WAL (and holds the primary's WAL back with it).
+        maxAllocatedStorage: props.maxAllocatedStorageGiB,
         cloudwatchLogsExports: ['postgresql', 'upgrade'],
         iamAuthentication: true,
         deletionProtection: props.deletionProtection,
