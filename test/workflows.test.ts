@@ -27,7 +27,11 @@ interface Step {
   'continue-on-error'?: boolean;
 }
 interface Job {
+  if?: string;
   needs?: string | string[];
+  strategy?: { matrix?: { include?: Array<Record<string, string>> } };
+  env?: Record<string, string>;
+  'continue-on-error'?: boolean;
   uses?: string;
   with?: Record<string, unknown>;
   permissions?: Record<string, string>;
@@ -37,12 +41,87 @@ interface Job {
 }
 interface Workflow {
   on: Record<string, unknown>;
+  concurrency?: { group: string; 'cancel-in-progress'?: boolean };
   permissions?: Record<string, string>;
   jobs: Record<string, Job>;
 }
 
 const load = (f: string) => yaml.safeLoad(fs.readFileSync(path.join(DIR, f), 'utf8')) as Workflow;
 const allSteps = (w: Workflow) => Object.values(w.jobs).flatMap((j) => j.steps ?? []);
+
+/**
+ * Every third-party action the workflows use, at the commit its release tag points to. Read with
+ * git from the action's own repository (`git rev-parse <tag>^{commit}`), never typed by hand; each
+ * of these releases declares `runs.using: node24` in its action.yml (off the deprecated Node 20
+ * action runtime). Bump the tag and the SHA together.
+ */
+const PINS: Record<string, { sha: string; tag: string }> = {
+  'actions/checkout': { sha: '3d3c42e5aac5ba805825da76410c181273ba90b1', tag: 'v7.0.1' },
+  'actions/setup-node': { sha: '820762786026740c76f36085b0efc47a31fe5020', tag: 'v7.0.0' },
+  'actions/github-script': { sha: 'ed597411d8f924073f98dfc5c65a23a2325f34cd', tag: 'v8.0.0' },
+  'aws-actions/configure-aws-credentials': { sha: 'e6de054238d6b7531b4efff3b6587d9aade6a06c', tag: 'v6.2.3' },
+};
+
+/**
+ * The part of GitHub's expression language the workflows' `if:` and `concurrency` use: paths into
+ * the contexts, string literals, ==, !=, !, &&, || and parentheses, with GitHub's semantics
+ * (https://docs.github.com/en/actions/reference/workflows-and-actions/expressions: && and || return
+ * an operand, string comparison ignores case, a missing property is null).
+ */
+function evaluate(expr: string, ctx: Record<string, unknown>): unknown {
+  const tokens = expr.match(/'(?:[^']|'')*'|==|!=|&&|\|\||[()!]|[A-Za-z_][\w.-]*/g) ?? [];
+  let i = 0;
+  const truthy = (v: unknown) => !(v === false || v === 0 || v === '' || v === null || v === undefined);
+  const norm = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v ?? null);
+  const primary = (): unknown => {
+    const t = tokens[i++];
+    if (t === '(') {
+      const v = or();
+      if (tokens[i++] !== ')') throw new Error(`unbalanced parentheses in ${expr}`);
+      return v;
+    }
+    if (t.startsWith("'")) return t.slice(1, -1).replace(/''/g, "'");
+    if (t === 'true' || t === 'false') return t === 'true';
+    if (t === 'null') return null;
+    return t.split('.').reduce<unknown>((o, k) => (o === null || typeof o !== 'object' ? null : ((o as Record<string, unknown>)[k] ?? null)), ctx);
+  };
+  const unary = (): unknown => {
+    if (tokens[i] !== '!') return primary();
+    i++;
+    return !truthy(unary());
+  };
+  const cmp = (): unknown => {
+    const l = unary();
+    if (tokens[i] !== '==' && tokens[i] !== '!=') return l;
+    const op = tokens[i++];
+    const eq = norm(l) === norm(unary());
+    return op === '==' ? eq : !eq;
+  };
+  const and = (): unknown => {
+    let l = cmp();
+    while (tokens[i] === '&&') {
+      i++;
+      const r = cmp();
+      l = truthy(l) ? r : l;
+    }
+    return l;
+  };
+  function or(): unknown {
+    let l = and();
+    while (tokens[i] === '||') {
+      i++;
+      const r = and();
+      l = truthy(l) ? l : r;
+    }
+    return l;
+  }
+  const v = or();
+  if (i !== tokens.length) throw new Error(`cannot evaluate ${expr} (stopped at ${tokens[i]})`);
+  return v;
+}
+/** A `${{ }}` template or a bare `if:` expression, evaluated. */
+const expand = (template: string, ctx: Record<string, unknown>) => template.replace(/\$\{\{(.*?)\}\}/g, (_, e: string) => String(evaluate(e, ctx)));
+const runsIf = (job: Job, ctx: Record<string, unknown>) => job.if === undefined || Boolean(evaluate(job.if.replace(/^\$\{\{|\}\}$/g, ''), ctx));
 
 test('the workflow files are there', () => {
   expect(files).toEqual(expect.arrayContaining(['deploy-environment.yml', 'deploy.yml', 'pr.yml']));
@@ -54,9 +133,35 @@ describe.each(files)('%s', (file) => {
     expect(result.errors).toEqual([]);
   });
 
-  test('pins every action to a version', () => {
+  test('pins every third-party action to a commit SHA read from its release tag, and says which tag', () => {
+    const text = fs.readFileSync(path.join(DIR, file), 'utf8');
     for (const s of allSteps(load(file))) {
-      if (s.uses && !s.uses.startsWith('./')) expect(s.uses).toMatch(/^[\w.-]+\/[\w.-]+@(v\d+(\.\d+)*|[0-9a-f]{40})$/);
+      if (!s.uses || s.uses.startsWith('./')) continue;
+      const [action, sha] = s.uses.split('@');
+      expect({ uses: s.uses, pinned: /^[0-9a-f]{40}$/.test(sha) }).toEqual({ uses: s.uses, pinned: true });
+      expect({ uses: s.uses, pin: PINS[action]?.sha }).toEqual({ uses: s.uses, pin: sha });
+      // The line names the tag, so that a reviewer (and Dependabot) can tell which release it is.
+      expect(text).toContain(`uses: ${s.uses} # ${PINS[action].tag}`);
+    }
+  });
+
+  test('every job that can assume an AWS role keeps no git token and restores no dependency cache', () => {
+    const w = load(file);
+    for (const [name, job] of Object.entries(w.jobs)) {
+      if (job.uses || (job.permissions ?? w.permissions)?.['id-token'] !== 'write') continue;
+      for (const s of job.steps ?? []) {
+        if (s.uses?.startsWith('actions/checkout@')) expect({ job: name, with: s.with }).toMatchObject({ job: name, with: { 'persist-credentials': false } });
+        if (s.uses?.startsWith('actions/setup-node@')) {
+          expect({ job: name, with: s.with }).toMatchObject({ job: name, with: { 'package-manager-cache': false } });
+          expect(s.with).not.toHaveProperty('cache');
+        }
+      }
+    }
+  });
+
+  test('sets up Node 22 or later (Node 20 reached end of life in April 2026)', () => {
+    for (const s of allSteps(load(file)).filter((x) => x.uses?.startsWith('actions/setup-node@'))) {
+      expect(Number(s.with!['node-version'])).toBeGreaterThanOrEqual(22);
     }
   });
 
@@ -93,9 +198,40 @@ describe('pr.yml', () => {
     expect(w.on.pull_request).toEqual({ types: expect.arrayContaining(['opened', 'synchronize', 'reopened', 'labeled', 'unlabeled']) });
   });
 
-  test('npm ci and npm test', () => {
+  test('npm ci, the typecheck (jest strips types without checking them), then npm test', () => {
     const runs = w.jobs.test.steps!.map((s) => s.run).filter(Boolean);
-    expect(runs).toEqual(['npm ci --no-audit --no-fund', 'npm test']);
+    expect(runs).toEqual(['npm ci --no-audit --no-fund', 'npm run typecheck', 'npm test']);
+  });
+
+  const pr = (action: string, label?: string) => ({
+    github: { event: { action, ...(label ? { label: { name: label } } : {}), pull_request: { number: 7, head: { repo: { full_name: 'acme/platform-infra' } } } }, repository: 'acme/platform-infra', run_id: '991' },
+  });
+
+  test.each([
+    ['opened', undefined, ['diff', 'live-diff', 'test']],
+    ['synchronize', undefined, ['diff', 'live-diff', 'test']],
+    ['labeled', 'allow-destructive', ['diff']],
+    ['unlabeled', 'allow-destructive', ['diff']],
+    ['labeled', 'documentation', []],
+    ['unlabeled', 'Allow-Destructive-Later', []],
+  ])('%s %s runs %j: only the allow-destructive label re-runs the gate', (action, label, jobs) => {
+    expect(Object.keys(w.jobs).filter((j) => runsIf(w.jobs[j], pr(action, label))).sort()).toEqual(jobs);
+  });
+
+  test('a label that runs nothing has a concurrency group of its own (it cannot cancel a run in progress)', () => {
+    const group = (action: string, label?: string) => expand(w.concurrency!.group, pr(action, label));
+    expect(w.concurrency!['cancel-in-progress']).toBe(true);
+    expect(group('synchronize')).toBe('pr-7-code');
+    expect(group('opened')).toBe('pr-7-code');
+    expect(group('labeled', 'allow-destructive')).toBe('pr-7-gate');
+    expect(group('unlabeled', 'allow-destructive')).toBe('pr-7-gate');
+    expect(group('labeled', 'documentation')).toBe('pr-7-991');
+  });
+
+  test('a fork gets no live diff (no OIDC token for code from outside)', () => {
+    const fork = pr('synchronize');
+    fork.github.event.pull_request.head.repo.full_name = 'mallory/platform-infra';
+    expect(runsIf(w.jobs['live-diff'], fork)).toBe(false);
   });
 
   test('synth, then the offline diff against the PR base with full history, reusing the synthesized tree', () => {
@@ -133,15 +269,35 @@ describe('pr.yml', () => {
     expect(sh('', 'false')).toBe(1);
   });
 
-  test('the live diff runs only when the repository names a diff role, through OIDC, and cannot fail the job', () => {
-    const creds = step((s) => (s.uses ?? '').startsWith('aws-actions/configure-aws-credentials@'))!;
-    expect(creds.if).toContain("vars.AWS_DIFF_ROLE_ARN != ''");
-    expect(creds.with).toMatchObject({ 'role-to-assume': '${{ vars.AWS_DIFF_ROLE_ARN }}' });
-    const live = step((s) => s.id === 'live')!;
-    expect(live.if).toBe("steps.aws.outcome == 'success'");
-    expect(live['continue-on-error']).toBe(true);
-    expect(live.run).toMatch(/npx cdk diff --app cdk\.out --method template/);
-    expect(diff.permissions).toMatchObject({ 'id-token': 'write' });
+  test('only the live diff job can assume a role; it cannot write to the PR, and the diff job cannot assume one', () => {
+    const withToken = Object.keys(w.jobs).filter((j) => (w.jobs[j].permissions ?? w.permissions)?.['id-token'] === 'write');
+    expect(withToken).toEqual(['live-diff']);
+    expect(w.jobs['live-diff'].permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+    expect(diff.permissions).toEqual({ contents: 'read', 'pull-requests': 'write' });
+  });
+
+  test('the live diff synthesizes each environment bound to its own account and region, with its own role, and cannot fail the PR', () => {
+    const job = w.jobs['live-diff'];
+    const { ENVIRONMENTS } = require('../lib/config') as typeof import('../lib/config');
+    const matrix = job.strategy!.matrix!.include!;
+    expect(matrix.map((m) => m.environment)).toEqual(Object.keys(ENVIRONMENTS));
+    for (const m of matrix) expect(m.key).toBe(m.environment.toUpperCase());
+    expect(job['continue-on-error']).toBe(true);
+    expect(job.env).toMatchObject({
+      ENV_NAME: '${{ matrix.environment }}',
+      ROLE_ARN: "${{ vars[format('AWS_DIFF_ROLE_ARN_{0}', matrix.key)] }}",
+      ACCOUNT: "${{ vars[format('AWS_ACCOUNT_ID_{0}', matrix.key)] }}",
+      REGION: "${{ vars[format('AWS_REGION_{0}', matrix.key)] }}",
+    });
+    const steps = job.steps!;
+    const creds = steps.find((s) => (s.uses ?? '').startsWith('aws-actions/configure-aws-credentials@'))!;
+    expect(creds.with).toMatchObject({ 'role-to-assume': '${{ env.ROLE_ARN }}', 'aws-region': '${{ env.REGION }}', 'allowed-account-ids': '${{ env.ACCOUNT }}' });
+    const live = steps.find((s) => /npm run --silent diff:live/.test(s.run ?? ''))!;
+    expect(steps.indexOf(live)).toBeGreaterThan(steps.indexOf(creds));
+    expect(live.run).toContain('args=(--env "$ENV_NAME" --account "$ACCOUNT" --region "$REGION" --method template)');
+    // Every step after "Not configured" is skipped when the environment has no diff role.
+    for (const s of steps.slice(1)) expect(s.if).toBe("env.ROLE_ARN != ''");
+    expect(steps[0].if).toBe("env.ROLE_ARN == ''");
   });
 });
 
@@ -151,6 +307,25 @@ describe('deploy.yml', () => {
 
   test('runs on pushes to main', () => {
     expect(w.on.push).toEqual({ branches: ['main'] });
+  });
+
+  test('typechecks before the tests', () => {
+    expect(w.jobs.test.steps!.map((s) => s.run).filter(Boolean)).toEqual(['npm ci --no-audit --no-fund', 'npm run typecheck', 'npm test']);
+  });
+
+  test.each([
+    ['push', 'refs/heads/main', true],
+    ['workflow_dispatch', 'refs/heads/main', true],
+    ['workflow_dispatch', 'refs/heads/feature/x', false],
+    ['workflow_dispatch', 'refs/tags/v1.0.0', false],
+  ])('%s on %s deploys: %s (a manual run may not deploy another branch)', (event, ref, deploys) => {
+    const ctx = { github: { event_name: event, ref } };
+    for (const j of ['dev', 'staging', 'prod']) expect({ job: j, runs: runsIf(w.jobs[j], ctx) }).toEqual({ job: j, runs: deploys });
+    // And the called workflow refuses on its own, whoever calls it.
+    const guard = env.jobs.deploy.steps![0];
+    expect(guard.env).toEqual({ REF: '${{ github.ref }}' });
+    const r = spawnSync('bash', ['-c', guard.run!], { env: { PATH: process.env.PATH, REF: ref }, encoding: 'utf8' });
+    expect(r.status).toBe(deploys ? 0 : 1);
   });
 
   test('tests, then dev, then staging, then prod', () => {
@@ -174,7 +349,12 @@ describe('deploy.yml', () => {
     const deploy = steps.find((s) => s.name === 'cdk deploy')!;
     expect(steps.indexOf(deploy)).toBeGreaterThan(steps.indexOf(creds));
     expect(deploy.run).toContain('npx cdk deploy "${ENV_NAME}/*" --require-approval never');
-    expect(deploy.env).toMatchObject({ ENV_NAME: '${{ inputs.environment }}' });
+    expect(deploy.env).toMatchObject({ ENV_NAME: '${{ inputs.environment }}', ACCOUNT: '${{ vars.AWS_ACCOUNT_ID }}', REGION: '${{ vars.AWS_REGION }}' });
+    // Bound with the context keys diff:live passes to cdk diff (scripts/diff/live.ts cdkDiffArgs),
+    // so the live diff compares like with like.
+    expect(deploy.run).toContain('args=(-c "environments=${ENV_NAME}" -c "${ENV_NAME}:account=${ACCOUNT}" -c "${ENV_NAME}:region=${REGION}")');
+    expect(deploy.run).toContain('args+=(-c "${ENV_NAME}:alertEmail=${ALERT_EMAIL}")');
+    expect(creds.with).toMatchObject({ 'allowed-account-ids': '${{ vars.AWS_ACCOUNT_ID }}' });
     expect(env.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
   });
 });

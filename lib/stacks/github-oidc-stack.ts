@@ -28,6 +28,33 @@ export interface GitHubOidcStackProps extends StackProps {
   readonly existingProviderArn?: string;
   /** Also create the read-only role for the PR workflow's live `cdk diff --method template`. @default true */
   readonly diffRole?: boolean;
+  /**
+   * The only branch whose jobs may assume a deploy role (with the GitHub environment, in every
+   * environment: dev and staging as well as prod).
+   * @default 'main'
+   */
+  readonly deployBranch?: string;
+}
+
+/**
+ * The `sub` GitHub puts in a job's token once the repository's subject template includes the
+ * `repo`, `context` and `ref` claims (in that order), e.g.
+ * `repo:acme/platform-infra:environment:prod:ref:refs/heads/main` for a job in the GitHub
+ * environment `prod` on main. With GitHub's default template the ref is missing, so no token
+ * matches and nothing can assume the roles until the template is set (fails closed):
+ *
+ *   gh api -X PUT repos/<owner>/<name>/actions/oidc/customization/sub -F use_default=false \
+ *     -f 'include_claim_keys[]=repo' -f 'include_claim_keys[]=context' -f 'include_claim_keys[]=ref'
+ *
+ * https://docs.github.com/en/actions/reference/security/oidc (customizing the subject claims).
+ */
+export function deploySubject(repository: string, environment: string, branch = 'main'): string {
+  return `repo:${repository}:environment:${environment}:ref:refs/heads/${branch}`;
+}
+
+/** A pull request's job under the same template: `…:pull_request:ref:refs/pull/<n>/merge`. */
+export function pullRequestSubject(repository: string): string {
+  return `repo:${repository}:pull_request:ref:refs/pull/*/merge`;
 }
 
 /**
@@ -40,7 +67,9 @@ export interface GitHubOidcStackProps extends StackProps {
  *   npx cdk deploy GitHubOidc -c githubRepo=acme/platform-infra -c environments=dev,staging
  *
  * Its outputs are the role ARNs to store as the GitHub environment variable `AWS_DEPLOY_ROLE_ARN`
- * (per environment) and the repository variable `AWS_DIFF_ROLE_ARN`.
+ * (per environment) and the repository variables `AWS_DIFF_ROLE_ARN_<ENV>` (the same diff role for
+ * every environment in this account). The trust expects the repository's customized OIDC subject
+ * (repo, context, ref): see {@link deploySubject}.
  */
 export class GitHubOidcStack extends Stack {
   /** Deploy role per environment name. */
@@ -57,6 +86,8 @@ export class GitHubOidcStack extends Stack {
     for (const env of props.environments) {
       if (!/^[a-z][a-z0-9-]{0,30}$/.test(env)) throw new Error(`GitHubOidcStack: environment "${env}" must be lower-case letters, digits and "-"`);
     }
+    const branch = props.deployBranch ?? 'main';
+    if (!/^[A-Za-z0-9._/-]+$/.test(branch) || branch.includes('*')) throw new Error(`GitHubOidcStack: deployBranch "${branch}" must be one branch name (letters, digits, ".", "_", "-", "/"), not a pattern`);
     const qualifier = props.bootstrapQualifier ?? 'hnb659fds';
     if (!/^[a-z0-9]{1,10}$/.test(qualifier)) throw new Error(`GitHubOidcStack: bootstrapQualifier "${qualifier}" must be 1-10 lower-case letters or digits`);
     const regions = props.regions ?? [Aws.REGION];
@@ -68,12 +99,17 @@ export class GitHubOidcStack extends Stack {
         clientIds: ['sts.amazonaws.com'],
       }).oidcProviderArn;
 
-    /** Trust: GitHub's token for this repository, audience STS, and the given `sub`. */
+    /**
+     * Trust: GitHub's token for this repository, audience STS, and the given `sub`, matched exactly
+     * unless it holds a `*` (a wildcard could also match across the `:` between claims).
+     */
     const principal = (subject: string) =>
-      new iam.WebIdentityPrincipal(providerArn, {
-        StringEquals: { [`${GITHUB_OIDC_ISSUER}:aud`]: 'sts.amazonaws.com' },
-        StringLike: { [`${GITHUB_OIDC_ISSUER}:sub`]: subject },
-      });
+      new iam.WebIdentityPrincipal(
+        providerArn,
+        subject.includes('*')
+          ? { StringEquals: { [`${GITHUB_OIDC_ISSUER}:aud`]: 'sts.amazonaws.com' }, StringLike: { [`${GITHUB_OIDC_ISSUER}:sub`]: subject } }
+          : { StringEquals: { [`${GITHUB_OIDC_ISSUER}:aud`]: 'sts.amazonaws.com', [`${GITHUB_OIDC_ISSUER}:sub`]: subject } },
+      );
     const bootstrapRoles = (kinds: readonly string[]) =>
       kinds.flatMap((kind) => regions.map((region) => `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/cdk-${qualifier}-${kind}-role-${Aws.ACCOUNT_ID}-${region}`));
 
@@ -81,9 +117,10 @@ export class GitHubOidcStack extends Stack {
     for (const env of props.environments) {
       const role = new iam.Role(this, `Deploy-${env}`, {
         roleName: `github-deploy-${env}`,
-        description: `GitHub Actions deploys of ${props.repository} to ${env}: only from a job in the GitHub environment "${env}"`,
-        // A GitHub job in an environment presents `sub: repo:<owner>/<name>:environment:<env>`.
-        assumedBy: principal(`repo:${props.repository}:environment:${env}`),
+        description: `GitHub Actions deploys of ${props.repository} to ${env}: only from a job on ${branch} in the GitHub environment "${env}"`,
+        // Branch and environment both: a job in the environment on another branch (a manual run,
+        // or an environment without branch rules) cannot assume it. See deploySubject.
+        assumedBy: principal(deploySubject(props.repository, env, branch)),
         maxSessionDuration: Duration.hours(2),
       });
       role.addToPolicy(
@@ -102,7 +139,7 @@ export class GitHubOidcStack extends Stack {
       const role = new iam.Role(this, 'Diff', {
         roleName: 'github-diff',
         description: `Read-only live diff of ${props.repository} pull requests (cdk diff --method template, lookup role only)`,
-        assumedBy: principal(`repo:${props.repository}:pull_request`),
+        assumedBy: principal(pullRequestSubject(props.repository)),
         maxSessionDuration: Duration.hours(1),
       });
       role.addToPolicy(
@@ -113,7 +150,7 @@ export class GitHubOidcStack extends Stack {
         }),
       );
       this.diffRole = role;
-      new CfnOutput(this, 'DiffRoleArn', { value: role.roleArn, description: 'Repository variable AWS_DIFF_ROLE_ARN (PR live diff)' });
+      new CfnOutput(this, 'DiffRoleArn', { value: role.roleArn, description: 'Repository variables AWS_DIFF_ROLE_ARN_<ENV> of the environments in this account (PR live diff)' });
     }
   }
 }

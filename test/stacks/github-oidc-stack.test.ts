@@ -11,20 +11,43 @@ function build(props: Partial<GitHubOidcStackProps> = {}) {
   return { app, stack, template: Template.fromStack(stack) };
 }
 
-const trust = (sub: string) =>
+const trust = (sub: string, exact = true) =>
   Match.objectLike({
     Statement: [
       Match.objectLike({
         Action: 'sts:AssumeRoleWithWebIdentity',
         Effect: 'Allow',
         Principal: { Federated: Match.anyValue() },
-        Condition: {
-          StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' },
-          StringLike: { 'token.actions.githubusercontent.com:sub': sub },
-        },
+        Condition: exact
+          ? { StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com', 'token.actions.githubusercontent.com:sub': sub } }
+          : {
+              StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' },
+              StringLike: { 'token.actions.githubusercontent.com:sub': sub },
+            },
       }),
     ],
   });
+
+type Conditions = Record<string, Record<string, string>>;
+
+/**
+ * Whether a token with this `sub` (audience sts.amazonaws.com) satisfies a trust statement's
+ * conditions, by IAM's rules: StringEquals is exact and case-sensitive; StringLike's `*` matches any
+ * run of characters (colons included) and `?` one character
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_String).
+ */
+function admits(conditions: Conditions, sub: string): boolean {
+  const claims: Record<string, string> = { 'token.actions.githubusercontent.com:sub': sub, 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' };
+  const like = (pattern: string, v: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(v);
+  return Object.entries(conditions).every(([op, kv]) =>
+    Object.entries(kv).every(([key, want]) => (op === 'StringEquals' ? claims[key] === want : op === 'StringLike' ? like(want, claims[key]) : false)),
+  );
+}
+
+function trustOf(template: Template, roleName: string): Conditions {
+  const role = Object.values(template.findResources('AWS::IAM::Role')).find((r) => r.Properties.RoleName === roleName)!;
+  return role.Properties.AssumeRolePolicyDocument.Statement[0].Condition;
+}
 
 describe('GitHubOidcStack', () => {
   test('creates the GitHub OIDC provider for STS', () => {
@@ -33,13 +56,44 @@ describe('GitHubOidcStack', () => {
     template.hasResourceProperties('AWS::IAM::OIDCProvider', { Url: 'https://token.actions.githubusercontent.com', ClientIdList: ['sts.amazonaws.com'] });
   });
 
-  test.each(['dev', 'staging', 'prod'])('a %s deploy role trusted only by jobs in that GitHub environment', (env) => {
+  test.each(['dev', 'staging', 'prod'])('a %s deploy role trusted only by jobs on main in that GitHub environment (exact match)', (env) => {
     const { template } = build();
     template.hasResourceProperties('AWS::IAM::Role', {
       RoleName: `github-deploy-${env}`,
-      AssumeRolePolicyDocument: trust(`repo:acme/platform-infra:environment:${env}`),
+      AssumeRolePolicyDocument: trust(`repo:acme/platform-infra:environment:${env}:ref:refs/heads/main`),
       MaxSessionDuration: 7200,
     });
+  });
+
+  // Tokens an attacker (or a mistake) could present, in GitHub's customized subject format
+  // (https://docs.github.com/en/actions/reference/security/oidc), and the default one.
+  const R = 'repo:acme/platform-infra';
+  test.each([
+    ['dev', `${R}:environment:dev:ref:refs/heads/main`, true],
+    ['dev', `${R}:environment:dev:ref:refs/heads/feature`, false], // a manual run of another branch in dev
+    ['staging', `${R}:environment:staging:ref:refs/heads/main-hotfix`, false],
+    ['staging', `${R}:environment:staging`, false], // GitHub's default template: no ref, so no match
+    ['staging', `${R}:ref:refs/heads/main`, false], // main, but outside the environment (its rules skipped)
+    ['prod', `${R}:environment:staging:ref:refs/heads/main`, false], // another environment's job
+    ['prod', `${R}:pull_request:ref:refs/pull/1/merge`, false],
+    ['prod', 'repo:acme/platform-infra-fork:environment:prod:ref:refs/heads/main', false],
+    ['prod', `${R}:environment:PROD:ref:refs/heads/main`, false],
+  ])('the %s deploy role admits %s: %s', (env, sub, allowed) => {
+    expect(admits(trustOf(build().template, `github-deploy-${env}`), sub)).toBe(allowed);
+  });
+
+  test.each([
+    [`${R}:pull_request:ref:refs/pull/42/merge`, true],
+    [`${R}:ref:refs/heads/main`, false],
+    [`${R}:environment:prod:ref:refs/heads/main`, false],
+    ['repo:mallory/platform-infra:pull_request:ref:refs/pull/42/merge', false],
+  ])('the diff role admits %s: %s', (sub, allowed) => {
+    expect(admits(trustOf(build().template, 'github-diff'), sub)).toBe(allowed);
+  });
+
+  test('deployBranch moves every deploy role to another branch', () => {
+    expect(admits(trustOf(build({ deployBranch: 'release' }).template, 'github-deploy-dev'), `${R}:environment:dev:ref:refs/heads/release`)).toBe(true);
+    expect(admits(trustOf(build({ deployBranch: 'release' }).template, 'github-deploy-dev'), `${R}:environment:dev:ref:refs/heads/main`)).toBe(false);
   });
 
   test('deploy roles may only assume the CDK bootstrap roles (no wildcards, no other permissions)', () => {
@@ -58,7 +112,7 @@ describe('GitHubOidcStack', () => {
 
   test('the diff role is trusted by pull_request jobs and reaches only the lookup role', () => {
     const { template } = build();
-    template.hasResourceProperties('AWS::IAM::Role', { RoleName: 'github-diff', AssumeRolePolicyDocument: trust('repo:acme/platform-infra:pull_request') });
+    template.hasResourceProperties('AWS::IAM::Role', { RoleName: 'github-diff', AssumeRolePolicyDocument: trust('repo:acme/platform-infra:pull_request:ref:refs/pull/*/merge', false) });
     const diffPolicy = Object.values(template.findResources('AWS::IAM::Policy')).find((p) => JSON.stringify(p.Properties.Roles).includes('Diff'))!;
     const text = JSON.stringify(diffPolicy.Properties.PolicyDocument);
     expect(text).toContain('cdk-hnb659fds-lookup-role-');
@@ -91,6 +145,7 @@ describe('GitHubOidcStack', () => {
     [{ environments: [] }, /at least one environment/],
     [{ environments: ['Prod!'] }, /environment "Prod!" must be/],
     [{ bootstrapQualifier: 'TOO-LONG-QUALIFIER' }, /bootstrapQualifier "TOO-LONG-QUALIFIER"/],
+    [{ deployBranch: 'release/*' }, /deployBranch "release\/\*" must be one branch name/],
   ])('rejects %j', (props, message) => {
     expect(() => build(props as Partial<GitHubOidcStackProps>)).toThrow(message);
   });
