@@ -50,6 +50,8 @@ export interface ApplyResult {
   readonly roundTrips: number;
   /** Statement counts by kind. */
   readonly summary: Record<string, number>;
+  /** Drift the apply could not repair, by name (e.g. a membership granted by a superuser). */
+  readonly warnings: readonly string[];
 }
 
 /** A failure with a message fit for CloudFormation and a terminal: what failed, and where. */
@@ -149,7 +151,8 @@ export async function applyRoleSchema(client: ClientBase, desired: DesiredState,
       recorded = lastRows(await q(READ_CREDENTIALS)) as CredentialRow[];
     }
     const credentials = await resolveCredentials(forCredentials.roles, recorded, new Set(state.roles.map((r) => r.name)));
-    const all = planStatements(state, forCredentials, credentials);
+    const warnings: string[] = [];
+    const all = planStatements(state, forCredentials, credentials, warnings);
     const selected = all.filter((st) => steps === 'all' || st.step === steps);
     const skipped = all.filter((st) => !selected.includes(st));
 
@@ -173,6 +176,8 @@ export async function applyRoleSchema(client: ClientBase, desired: DesiredState,
       changed: executed > 0,
       roundTrips,
       summary: summarize(selected),
+      // Memberships are main-step work: the privileged step alone does not repeat its warnings.
+      warnings: steps === 'privileged' ? [] : warnings,
     });
 
     if (mode === 'plan' || selected.length === 0) {

@@ -143,6 +143,7 @@ export function makeHandler(deps: HandlerDeps) {
           statements: result.statements.slice(0, 300).map((s) => s.display),
         });
         for (const st of result.statements) if (st.repair && result.executed > 0) logger.warn(st.repair);
+        for (const w of result.warnings) logger.warn(`role schema: not repaired: ${w}`);
         return {
           PhysicalResourceId: physicalId,
           Data: { Executed: result.executed, Changed: String(result.changed), Summary: JSON.stringify(result.summary) },

@@ -29,6 +29,10 @@ export interface MembershipRow {
   readonly admin: boolean;
   readonly inherit: boolean;
   readonly set: boolean;
+  /** Whether the applier may revoke it: a superuser, or acting with the grantor's privileges. */
+  readonly revocable: boolean;
+  /** The member is a superuser or has CREATEROLE: an administrator, not a service. */
+  readonly memberAdmin: boolean;
 }
 
 export interface DefaultAclRow {
@@ -46,6 +50,16 @@ export interface ObjectRow {
   /** pg_class.relkind: r p v m f (table-like) or S (sequence). */
   readonly kind: string;
   readonly owner: string;
+  readonly acl: readonly AclEntry[];
+  /** Column privileges (pg_attribute.attacl), every column together. */
+  readonly columnAcl: readonly AclEntry[];
+}
+
+export interface RoutineRow {
+  /** regprocedure text, server-quoted and schema-qualified, e.g. `public.ag_leak(integer)`. */
+  readonly signature: string;
+  readonly owner: string;
+  readonly securityDefiner: boolean;
   readonly acl: readonly AclEntry[];
 }
 
@@ -84,6 +98,8 @@ export interface CatalogState {
   readonly memberships: readonly MembershipRow[];
   readonly defaultAcls: readonly DefaultAclRow[];
   readonly objects: readonly ObjectRow[];
+  /** Functions, procedures and aggregates owned by managed roles. */
+  readonly routines: readonly RoutineRow[];
   /** Installed extensions and their schemas. */
   readonly extensions: readonly { readonly name: string; readonly schema: string }[];
   /** Whether schema platform_stats (the extensions' home) exists. */

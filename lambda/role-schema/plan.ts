@@ -10,9 +10,16 @@
  *   CREATE there; every managed role may CONNECT to the database, PUBLIC has nothing on it;
  * - default privileges FOR ROLE `{p}own` IN SCHEMA app: tables SELECT/INSERT/UPDATE/DELETE to
  *   `{p}app` and SELECT to `{p}user`; sequences USAGE/SELECT to `{p}app`, SELECT to `{p}user`;
- * - the same grants on every existing relation `{p}own` owns; no other managed role and not
- *   PUBLIC has any privilege on it (that is the "no cross-service access" rule);
- * - managed roles are members of nothing but rds_iam (`auth: iam`) and pg_monitor (monitoring role).
+ * - default privileges FOR ROLE `{p}own` (all schemas): functions get no EXECUTE for PUBLIC; in the
+ *   application schema, EXECUTE to `{p}app`;
+ * - the same grants on every existing relation and routine `{p}own` owns, and nothing for anyone
+ *   else: no other managed role, no role outside the registry (pg_monitor, rds_iam, …), not PUBLIC,
+ *   and no column privilege for anyone (that is the "no cross-service access" rule);
+ * - managed roles are members of nothing but rds_iam (`auth: iam`) and pg_monitor (monitoring role),
+ *   and no other role is a member of a managed role, except the applier and administrators
+ *   (superusers, CREATEROLE roles) that hold the role's ADMIN OPTION, as PostgreSQL 16 records for
+ *   a role's creator. A membership the applier may not revoke (granted by a role it cannot act for,
+ *   e.g. a superuser) is reported by name in `warnings` instead of failing the apply.
  * A retired service (its roles still carry the marker, but it left the registry) gets NOLOGIN and
  * loses every grant, membership and default privilege; its tables stay where they are.
  */
@@ -79,6 +86,8 @@ export const STATS_SCHEMA = 'platform_stats';
 
 const TABLE_PRIVILEGES: Record<'app' | 'user', readonly string[]> = { app: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'], user: ['SELECT'] };
 const SEQUENCE_PRIVILEGES: Record<'app' | 'user', readonly string[]> = { app: ['SELECT', 'USAGE'], user: ['SELECT'] };
+/** Routines (functions, procedures, aggregates) of `{p}own`: only the DML tier may call them. */
+const ROUTINE_PRIVILEGES: Record<'app' | 'user', readonly string[]> = { app: ['EXECUTE'], user: [] };
 const SCHEMA_PRIVILEGES: Record<Tier, readonly string[]> = { own: ['USAGE', 'CREATE'], app: ['USAGE'], user: ['USAGE'], monitor: [] };
 const DEFAULT_ACL_OBJECTS: Record<string, string> = { r: 'TABLES', S: 'SEQUENCES', f: 'FUNCTIONS', T: 'TYPES', n: 'SCHEMAS' };
 /** Objects per GRANT/REVOKE statement on existing relations. */
@@ -154,7 +163,11 @@ interface ManagedRole {
   readonly desired?: DesiredRole;
 }
 
-export function planStatements(state: CatalogState, desired: DesiredState, credentials: ReadonlyMap<string, CredentialAction>): Statement[] {
+/**
+ * @param warnings receives what the plan cannot repair, by name (a membership the applier may not
+ *   revoke); the apply goes on without it.
+ */
+export function planStatements(state: CatalogState, desired: DesiredState, credentials: ReadonlyMap<string, CredentialAction>, warnings: string[] = []): Statement[] {
   if (state.serverVersion < 160000) {
     throw new PlanError(`PostgreSQL ${state.serverVersion} is too old: the role schema needs PostgreSQL 16 or later (role membership options)`);
   }
@@ -256,6 +269,7 @@ export function planStatements(state: CatalogState, desired: DesiredState, crede
   };
   const grantsByGroup = new Map<string, string[]>();
   const revokes: Array<{ group: string; member: string; grantor: string }> = [];
+  const unwanted: typeof state.memberships[number][] = [];
   for (const m of [...managed.values()].sort((a, b) => a.name.localeCompare(b.name))) {
     const rows = state.memberships.filter((r) => r.member === m.name);
     const want = wantGroups(m);
@@ -269,7 +283,47 @@ export function planStatements(state: CatalogState, desired: DesiredState, crede
       }
       if (!rows.some((r) => r.role === g && r.inherit)) grantsByGroup.set(g, [...(grantsByGroup.get(g) ?? []), m.name]);
     }
-    for (const r of rows) if (!want.includes(r.role)) revokes.push({ group: r.role, member: m.name, grantor: r.grantor });
+    for (const r of rows) if (!want.includes(r.role)) unwanted.push(r);
+  }
+  // Members of a managed role that are not managed: granted by hand (drift). Kept: the applier's
+  // own memberships, and those of an administrator (superuser or CREATEROLE) that holds the role's
+  // ADMIN OPTION, as PostgreSQL 16 records for a role's creator: it may grant itself the role at
+  // any time, so revoking would change nothing but make two appliers undo each other.
+  const administrators = new Set(state.memberships.filter((r) => r.admin && r.memberAdmin).map((r) => `${r.role}|${r.member}`));
+  for (const r of state.memberships) {
+    if (!managed.has(r.role) || managed.has(r.member) || r.member === state.user) continue;
+    if (administrators.has(`${r.role}|${r.member}`)) continue;
+    unwanted.push(r);
+  }
+  unwanted.sort((a, b) => `${a.role}|${a.member}|${a.grantor}`.localeCompare(`${b.role}|${b.member}|${b.grantor}`));
+  // CASCADE would also take the applier's own membership if the member granted it: not revoked.
+  const mine = (r: (typeof unwanted)[number]) => state.memberships.some((x) => x.role === r.role && x.member === state.user && x.grantor === r.member);
+  const revoked = new Set(unwanted.filter((r) => r.revocable && !mine(r)));
+  // A membership the applier may not revoke itself still goes, by CASCADE, when every ADMIN
+  // OPTION its grantor holds on that role is revoked (to a fixpoint, for chains of grants).
+  const cascaded = new Set<(typeof unwanted)[number]>();
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const r of unwanted) {
+      if (revoked.has(r) || cascaded.has(r)) continue;
+      const grantorAdmin = state.memberships.filter((x) => x.role === r.role && x.member === r.grantor && x.admin);
+      if (grantorAdmin.length > 0 && grantorAdmin.every((x) => revoked.has(x) || cascaded.has(x))) {
+        cascaded.add(r);
+        changed = true;
+      }
+    }
+  }
+  for (const r of unwanted) {
+    if (cascaded.has(r)) continue;
+    if (revoked.has(r)) {
+      revokes.push({ group: r.role, member: r.member, grantor: r.grantor });
+    } else {
+      warnings.push(
+        `membership of "${r.member}" in "${r.role}" (granted by "${r.grantor}") is not in the registry, but "${state.user}" cannot revoke it` +
+          (mine(r) ? ` (its own membership in "${r.role}" was granted by "${r.member}")` : ` (it does not act for "${r.grantor}")`) +
+          `: as "${r.grantor}" or a superuser, run REVOKE "${r.role}" FROM "${r.member}" GRANTED BY "${r.grantor}" CASCADE`,
+      );
+    }
   }
   for (const r of revokes) add('membership', tpl('revoke_membership', { group: s.ident(r.group), member: s.ident(r.member), grantor: s.ident(r.grantor) }));
   for (const [g, members] of [...grantsByGroup].sort()) add('membership', tpl('grant_membership', { group: s.ident(g), members: s.idents(members) }));
@@ -305,20 +359,27 @@ export function planStatements(state: CatalogState, desired: DesiredState, crede
       if (!o.active || !names || schemaName !== desired.appSchema) return new Map();
       if (objtype === 'r') return new Map([[names.app, TABLE_PRIVILEGES.app], [names.user, TABLE_PRIVILEGES.user]]);
       if (objtype === 'S') return new Map([[names.app, SEQUENCE_PRIVILEGES.app], [names.user, SEQUENCE_PRIVILEGES.user]]);
+      if (objtype === 'f') return new Map([[names.app, ROUTINE_PRIVILEGES.app]]);
       return new Map();
     };
     const rows = state.defaultAcls.filter((r) => r.owner === o.name);
     const targets: Array<{ schema: string | null; objtype: string; acl: readonly AclEntry[] }> = rows.map((r) => ({ schema: r.schema, objtype: r.objtype, acl: r.acl }));
     if (o.active) {
-      for (const t of ['r', 'S']) {
+      for (const t of ['r', 'S', 'f']) {
         if (!rows.some((r) => r.schema === desired.appSchema && r.objtype === t)) targets.push({ schema: desired.appSchema, objtype: t, acl: [] });
       }
+    }
+    // PostgreSQL's built-in default gives PUBLIC EXECUTE on every new function; only a global
+    // (all-schema) entry can take that away. Without one, the built-in default is in force.
+    if (!rows.some((r) => r.schema === null && r.objtype === 'f')) {
+      targets.push({ schema: null, objtype: 'f', acl: [{ grantee: 'PUBLIC', privilege: 'EXECUTE', grantable: false }] });
     }
     targets.sort((a, b) => `${a.schema}|${a.objtype}`.localeCompare(`${b.schema}|${b.objtype}`));
     for (const t of targets) {
       const objects = DEFAULT_ACL_OBJECTS[t.objtype];
       if (!objects) continue;
-      const relevant = (g: string) => g !== o.name && (isManaged(g) || (g === 'PUBLIC' && (t.objtype === 'r' || t.objtype === 'S')));
+      // Every grantee but the owner; PUBLIC's USAGE on new types is PostgreSQL's default, kept.
+      const relevant = (g: string) => g !== o.name && !(g === 'PUBLIC' && t.objtype === 'T');
       const d = diffAcl(t.acl, wantFor(t.schema, t.objtype), relevant);
       for (const g of d.revoke) {
         add(
@@ -338,18 +399,30 @@ export function planStatements(state: CatalogState, desired: DesiredState, crede
   {
     const revokeGroups = new Map<string, s.Sql[]>();
     const grantGroups = new Map<string, s.Sql[]>();
+    // Relations and routines of managed owners: every grantee but the owner is compared.
     const objects = [...state.objects].sort((a, b) => `${a.schema}.${a.name}`.localeCompare(`${b.schema}.${b.name}`));
+    const collect = (type: string, target: s.Sql, d: AclDiff) => {
+      for (const g of d.revoke) revokeGroups.set(`${type}|${g}`, [...(revokeGroups.get(`${type}|${g}`) ?? []), target]);
+      for (const [g, p] of d.grant) grantGroups.set(`${type}|${g}|${p.join(',')}`, [...(grantGroups.get(`${type}|${g}|${p.join(',')}`) ?? []), target]);
+    };
+    const ownerRoles = (owner: string) => {
+      const o = managed.get(owner);
+      return o && o.tier === 'own' && o.active ? serviceRoles(o) : undefined;
+    };
     for (const obj of objects) {
-      const owner = managed.get(obj.owner);
       const seq = obj.kind === 'S';
-      const names = owner && owner.tier === 'own' && owner.active ? serviceRoles(owner) : undefined;
+      const names = ownerRoles(obj.owner);
       const privs = seq ? SEQUENCE_PRIVILEGES : TABLE_PRIVILEGES;
       const want = new Map<string, readonly string[]>(names ? [[names.app, privs.app], [names.user, privs.user]] : []);
-      const d = diffAcl(obj.acl, want, (g) => g !== obj.owner && (g === 'PUBLIC' || isManaged(g)));
-      const name = s.qualified(obj.schema, obj.name);
-      const type = seq ? 'SEQUENCE' : 'TABLE';
-      for (const g of d.revoke) revokeGroups.set(`${type}|${g}`, [...(revokeGroups.get(`${type}|${g}`) ?? []), name]);
-      for (const [g, p] of d.grant) grantGroups.set(`${type}|${g}|${p.join(',')}`, [...(grantGroups.get(`${type}|${g}|${p.join(',')}`) ?? []), name]);
+      // A column privilege is never desired: it counts as one more privilege its grantee should not
+      // have, so that grantee is revoked from (which clears its column privileges) and re-granted.
+      const acl = [...obj.acl, ...(obj.columnAcl ?? []).map((e) => ({ ...e, privilege: `${e.privilege} (column)` }))];
+      collect(seq ? 'SEQUENCE' : 'TABLE', s.qualified(obj.schema, obj.name), diffAcl(acl, want, (g) => g !== obj.owner));
+    }
+    for (const r of [...(state.routines ?? [])].sort((a, b) => a.signature.localeCompare(b.signature))) {
+      const names = ownerRoles(r.owner);
+      const want = new Map<string, readonly string[]>(names ? [[names.app, ROUTINE_PRIVILEGES.app]] : []);
+      collect('ROUTINE', s.signature(r.signature), diffAcl(r.acl, want, (g) => g !== r.owner));
     }
     for (const [key, names] of [...revokeGroups].sort(([a], [b]) => a.localeCompare(b))) {
       const [type, g] = key.split('|');

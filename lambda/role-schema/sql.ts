@@ -43,6 +43,18 @@ export function qualified(schema: string, name: string): Sql {
   return Sql.make(`${ident(schema).text}.${ident(name).text}`);
 }
 
+/**
+ * A routine's signature as the server printed it (`oid::regprocedure::text`, e.g.
+ * `public.ag_leak(integer)`): the server quotes every identifier and type name that needs it, so
+ * this only checks the shape, name(arguments), with nothing outside quotes but names, type words,
+ * dots, commas, brackets and spaces.
+ */
+export function signature(text: string): Sql {
+  const bare = text.replace(/"(?:[^"]|"")*"/g, 'q');
+  if (!/^[A-Za-z0-9_$.]+\([A-Za-z0-9_$., \[\]]*\)$/.test(bare)) throw new Error(`not a routine signature: ${JSON.stringify(text)}`);
+  return Sql.make(text);
+}
+
 /** A comma-separated list of fragments. */
 export function list(items: readonly Sql[]): Sql {
   if (items.length === 0) throw new Error('empty list');
@@ -74,7 +86,7 @@ export function row(values: readonly Sql[]): Sql {
 const KEYWORDS = new Set([
   'LOGIN', 'NOLOGIN', 'NOSUPERUSER', 'NOCREATEDB', 'NOCREATEROLE', 'NOREPLICATION', 'NOBYPASSRLS',
   'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'USAGE', 'CREATE', 'CONNECT', 'TEMPORARY',
-  'TABLE', 'SEQUENCE', 'TABLES', 'SEQUENCES', 'FUNCTIONS', 'TYPES', 'SCHEMAS',
+  'TABLE', 'SEQUENCE', 'TABLES', 'SEQUENCES', 'FUNCTIONS', 'TYPES', 'SCHEMAS', 'EXECUTE', 'ROUTINE',
 ]);
 
 /** Keywords from a fixed list, separated by `sep` (e.g. privileges `SELECT, INSERT`). */

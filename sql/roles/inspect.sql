@@ -61,14 +61,20 @@ SELECT pg_catalog.json_build_object(
   'existingRoles', (
     SELECT coalesce(pg_catalog.json_agg(r.rolname), '[]')
     FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) ANY ('{rds_iam,pg_monitor,rds_superuser}'::pg_catalog.name[])),
+  -- Every membership of a managed role, and every membership in one (whoever the member). Whether
+  -- the applier may revoke it: a superuser may; otherwise only if it has the privileges of the
+  -- grantor (PostgreSQL 16 refuses REVOKE … GRANTED BY a role the current user does not act for).
+  -- memberAdmin: the member is a superuser or has CREATEROLE (an administrator, not a service).
   'memberships', (
     SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
              'role', pg_catalog.pg_get_userbyid(am.roleid), 'member', pg_catalog.pg_get_userbyid(am.member),
              'grantor', pg_catalog.pg_get_userbyid(am.grantor), 'admin', am.admin_option,
-             'inherit', am.inherit_option, 'set', am.set_option)), '[]')
+             'inherit', am.inherit_option, 'set', am.set_option,
+             'revocable', (SELECT me.rolsuper FROM me) OR pg_catalog.pg_has_role((SELECT me.oid FROM me), am.grantor, 'USAGE'::pg_catalog.text),
+             'memberAdmin', (SELECT mr.rolsuper OR mr.rolcreaterole FROM pg_catalog.pg_roles mr WHERE mr.oid OPERATOR(pg_catalog.=) am.member))), '[]')
     FROM pg_catalog.pg_auth_members am
     WHERE am.member IN (SELECT oid FROM managed)
-       OR (am.member = (SELECT oid FROM me) AND am.roleid IN (SELECT oid FROM managed))),
+       OR am.roleid IN (SELECT oid FROM managed)),
   'defaultAcls', (
     SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
              'owner', m.rolname, 'schema', n.nspname, 'objtype', d.defaclobjtype,
@@ -79,6 +85,7 @@ SELECT pg_catalog.json_build_object(
     FROM pg_catalog.pg_default_acl d
     JOIN managed m ON m.oid = d.defaclrole
     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace),
+  -- Relations owned by managed roles, with their ACL and their columns' ACLs (column privileges).
   'objects', (
     SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
              'schema', n.nspname, 'name', c.relname, 'kind', c.relkind, 'owner', m.rolname,
@@ -86,13 +93,32 @@ SELECT pg_catalog.json_build_object(
                         'grantee', CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee) END,
                         'privilege', a.privilege_type, 'grantable', a.is_grantable)), '[]')
                      FROM pg_catalog.aclexplode(coalesce(c.relacl,
-                            pg_catalog.acldefault((CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END)::"char", c.relowner))) a))), '[]')
+                            pg_catalog.acldefault((CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END)::"char", c.relowner))) a),
+             'columnAcl', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
+                        'grantee', CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee) END,
+                        'privilege', a.privilege_type, 'grantable', a.is_grantable)), '[]')
+                     FROM pg_catalog.pg_attribute att, pg_catalog.aclexplode(att.attacl) a
+                     WHERE att.attrelid OPERATOR(pg_catalog.=) c.oid AND att.attacl IS NOT NULL))), '[]')
     FROM pg_catalog.pg_class c
     JOIN managed m ON m.oid = c.relowner
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
       AND NOT pg_catalog.starts_with(n.nspname::pg_catalog.text, 'pg_temp_'::pg_catalog.text)
       AND NOT pg_catalog.starts_with(n.nspname::pg_catalog.text, 'pg_toast'::pg_catalog.text)),
+  -- Functions, procedures and aggregates owned by managed roles, with their ACL (a NULL proacl is
+  -- the built-in default: EXECUTE to PUBLIC). signature is regprocedure's output, which the server
+  -- quotes (identifiers and type names), qualified since no user schema is on the search_path.
+  'routines', (
+    SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
+             'signature', p.oid::pg_catalog.regprocedure::pg_catalog.text, 'owner', m.rolname, 'securityDefiner', p.prosecdef,
+             'acl', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
+                        'grantee', CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee) END,
+                        'privilege', a.privilege_type, 'grantable', a.is_grantable)), '[]')
+                     FROM pg_catalog.aclexplode(coalesce(p.proacl, pg_catalog.acldefault('f'::"char", p.proowner))) a))), '[]')
+    FROM pg_catalog.pg_proc p
+    JOIN managed m ON m.oid = p.proowner
+    JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+    WHERE NOT pg_catalog.starts_with(n.nspname::pg_catalog.text, 'pg_temp_'::pg_catalog.text)),
   'extensions', (
     SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object('name', e.extname, 'schema', n.nspname)), '[]')
     FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace),

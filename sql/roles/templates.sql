@@ -105,8 +105,10 @@ GRANT {roles} TO CURRENT_USER WITH INHERIT TRUE, SET TRUE;
 -- name: grant_membership
 GRANT {group} TO {members} WITH INHERIT TRUE;
 
+-- CASCADE: memberships the member granted on with its ADMIN OPTION go too (PostgreSQL 16 refuses
+-- the revoke otherwise, "dependent privileges exist").
 -- name: revoke_membership
-REVOKE {group} FROM {member} GRANTED BY {grantor};
+REVOKE {group} FROM {member} GRANTED BY {grantor} CASCADE;
 
 -- name: revoke_database_from
 REVOKE ALL ON DATABASE {database} FROM {grantees};
@@ -133,7 +135,9 @@ ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {schema} REVOKE ALL ON {obje
 -- name: revoke_default_privileges_global
 ALTER DEFAULT PRIVILEGES FOR ROLE {owner} REVOKE ALL ON {objects} FROM {grantee} CASCADE;
 
--- Existing objects of `{p}own`: grants, several objects per statement.
+-- Existing objects of `{p}own`: grants, several objects per statement. {objecttype} is TABLE,
+-- SEQUENCE or ROUTINE (functions, procedures, aggregates). REVOKE on a table also revokes the
+-- privileges on each of its columns (https://www.postgresql.org/docs/16/sql-revoke.html).
 -- name: grant_objects
 GRANT {privileges} ON {objecttype} {objects} TO {grantee};
 

@@ -20,6 +20,7 @@ const empty: CatalogState = {
   memberships: [],
   defaultAcls: [],
   objects: [],
+  routines: [],
   extensions: [{ name: 'plpgsql', schema: 'pg_catalog' }],
   statsSchema: false,
   eventTrigger: null,
