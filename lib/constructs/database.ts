@@ -1,5 +1,6 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
@@ -299,6 +300,36 @@ export class Database extends Construct {
         reason: 'Non-production environments are torn down freely; a final snapshot is still taken on delete (RemovalPolicy.SNAPSHOT).',
       });
     }
+  }
+
+  /**
+   * Lets `role` call the Performance Insights API (pi:GetResourceMetrics) on these instances, whose
+   * Performance Insights data this key encrypts (RDS user guide, USER_PerfInsights.access-control.cmk-policy):
+   * kms:Decrypt and kms:GenerateDataKey on this key, only through RDS in this Region
+   * (kms:ViaService `rds.<region>.amazonaws.com`; Performance Insights has no service name of its
+   * own there) and only for Performance Insights' encryption context of these instances. An IAM
+   * policy in this stack, not a key-policy statement: the key policy cannot name the instances'
+   * DbiResourceId (instance → secret → key → instance would be a cycle); the key policy delegates
+   * to IAM (CDK's default), so the grant is the same.
+   */
+  public grantPerformanceInsightsRead(role: iam.IRole): iam.Policy {
+    const resourceIds = [this.instance, this.replica].flatMap((i) => (i?.instanceResourceId ? [i.instanceResourceId] : []));
+    return new iam.Policy(this, 'PerformanceInsightsReaders', {
+      roles: [role],
+      statements: [new iam.PolicyStatement({
+        sid: 'DecryptPerformanceInsights',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [this.key.keyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `rds.${Stack.of(this).region}.amazonaws.com` },
+          'ForAnyValue:StringEquals': {
+            'kms:EncryptionContext:aws:pi:service': 'rds',
+            'kms:EncryptionContext:service': 'pi',
+            'kms:EncryptionContext:aws:rds:db-id': resourceIds,
+          },
+        },
+      })],
+    });
   }
 
   /**

@@ -71,5 +71,8 @@ export class ObservabilityStack extends Stack {
       alertTopics: props.alertTopics,
     });
     this.dashboard.dashboard.addWidgets(...this.dbHealth.widgets());
+    // The notifier adds Performance Insights' top wait events to database alarms (seed 003).
+    const notifierRole = props.notifier?.function.function.role;
+    if (notifierRole) props.database.grantPerformanceInsightsRead(notifierRole);
   }
 }
