@@ -13,7 +13,7 @@
  */
 import type { ClientBase, QueryResult } from 'pg';
 import templatesSql from '../../sql/roles/templates.sql';
-import { resolveCredentials } from './credentials';
+import { rejectedLogins, resolveCredentials, type LoginCheck } from './credentials';
 import type { DesiredState } from './desired';
 import { inspectQuery, type CatalogState, type CredentialRow } from './inspect';
 import { planStatements, summarize, type Statement } from './plan';
@@ -36,6 +36,12 @@ export interface ApplyOptions {
   readonly lockTimeoutMs?: number;
   /** statement_timeout for the apply, in ms. @default 120000 */
   readonly statementTimeoutMs?: number;
+  /**
+   * Logs in as each password role with its configured password (alongside the first round trip);
+   * a role the server rejects — it changed its own password — gets its configured verifier back.
+   * The custom resource and the CLI pass one. @default no check: only the recorded digest decides
+   */
+  readonly checkLogin?: LoginCheck;
 }
 
 export interface ApplyResult {
@@ -134,6 +140,9 @@ export async function applyRoleSchema(client: ClientBase, desired: DesiredState,
 
   try {
     let state: CatalogState;
+    // Logins run while the catalogs are inspected; they need nothing from the apply's transaction.
+    const rejected = opts.checkLogin && steps !== 'privileged' ? rejectedLogins(desired.roles, opts.checkLogin) : Promise.resolve(new Set<string>());
+    rejected.catch(() => undefined);
     try {
       open = true;
       state = lastRows(await q(`${begin};\n${inspectQuery(desired)}`))[0].state as CatalogState;
@@ -150,7 +159,7 @@ export async function applyRoleSchema(client: ClientBase, desired: DesiredState,
     if (state.hasCredentials && forCredentials.roles.some((r) => r.auth.kind !== 'none')) {
       recorded = lastRows(await q(READ_CREDENTIALS)) as CredentialRow[];
     }
-    const credentials = await resolveCredentials(forCredentials.roles, recorded, new Set(state.roles.map((r) => r.name)));
+    const credentials = await resolveCredentials(forCredentials.roles, recorded, new Set(state.roles.map((r) => r.name)), await rejected);
     const warnings: string[] = [];
     const all = planStatements(state, forCredentials, credentials, warnings);
     const selected = all.filter((st) => steps === 'all' || st.step === steps);

@@ -23,6 +23,7 @@ import { Client } from 'pg';
 import { ENVIRONMENTS, loadEnvironment } from '../../lib/config';
 import { EXIT, oneOf, parseCommandLine, postgresUrl, redactUrl, runMain, UsageError, wantsHelp } from '../../scripts/cli-kit';
 import { applyRoleSchema, type ApplyOptions } from './apply';
+import { pgLoginCheck } from './credentials';
 import { buildDesired, type EventTriggerMode } from './desired';
 import { assertUrlKeepsSafeSession, SAFE_SESSION_OPTIONS } from '../shared/safe-session';
 
@@ -123,7 +124,14 @@ export async function main(argv: readonly string[], env: Record<string, string |
     } catch (e) {
       throw new Error(`cannot connect to ${redactUrl(args.url)}: ${(e as Error).message}`);
     }
-    const result = await applyRoleSchema(client, desired, { mode: args.command, steps: args.steps });
+    // A role that changed its own password gets the configured one back (credentials.ts).
+    const checkLogin = pgLoginCheck((user, password) => {
+      const u = new URL(args.url);
+      u.username = encodeURIComponent(user);
+      u.password = encodeURIComponent(password);
+      return { connectionString: u.toString(), application_name: 'role-schema-login-check', connectionTimeoutMillis: 10_000, options: SAFE_SESSION_OPTIONS };
+    });
+    const result = await applyRoleSchema(client, desired, { mode: args.command, steps: args.steps, checkLogin });
     const ms = Date.now() - started;
     const counts = Object.entries(result.summary).map(([k, v]) => `${k} ${v}`).join(', ');
     const nologin = desired.roles.filter((r) => r.auth.kind === 'none').map((r) => r.name);

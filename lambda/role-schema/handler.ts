@@ -15,6 +15,7 @@ import type { ClientConfig } from 'pg';
 import { applyRoleSchema, type ApplyOptions } from './apply';
 import { connectWithRetry, verifiedTls, type RetryPolicy } from './connect';
 import { parseServiceRegistry } from '../../lib/config/service-registry';
+import { pgLoginCheck } from './credentials';
 import { buildDesired, MONITORING_ROLE, type EventTriggerMode } from './desired';
 import { readDbSecrets } from './secrets';
 import { SAFE_SESSION_OPTIONS } from '../shared/safe-session';
@@ -119,6 +120,19 @@ export function makeHandler(deps: HandlerDeps) {
       const master = secrets.get(props.masterSecretArn)!;
       const remaining = context ? context.getRemainingTimeInMillis() - 60_000 : Infinity;
       const retry = deps.retry ?? { budgetMs: Math.max(0, Math.min(180_000, remaining)) };
+      const ssl = (deps.ssl ?? verifiedTls)(props.host);
+      // A role that changed its own password gets the configured one back (credentials.ts).
+      const checkLogin = pgLoginCheck((user, password) => ({
+        host: props.host,
+        port: props.port,
+        database: props.database,
+        user,
+        password,
+        ssl,
+        connectionTimeoutMillis: 5000,
+        application_name: 'role-schema-login-check',
+        options: SAFE_SESSION_OPTIONS,
+      }));
       const client = await connectWithRetry(
         {
           host: props.host,
@@ -126,7 +140,7 @@ export function makeHandler(deps: HandlerDeps) {
           database: props.database,
           user: master.username,
           password: master.password,
-          ssl: (deps.ssl ?? verifiedTls)(props.host),
+          ssl,
           application_name: 'role-schema',
           options: SAFE_SESSION_OPTIONS,
         },
@@ -134,7 +148,7 @@ export function makeHandler(deps: HandlerDeps) {
         { onRetry: (r) => logger.warn('database not reachable yet; retrying', r) },
       );
       try {
-        const result = await applyRoleSchema(client, desired, { steps: 'all', ...deps.apply });
+        const result = await applyRoleSchema(client, desired, { steps: 'all', checkLogin, ...deps.apply });
         logger.info('role schema applied', {
           requestType: event.RequestType,
           executed: result.executed,

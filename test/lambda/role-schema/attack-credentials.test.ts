@@ -18,6 +18,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { Client } from 'pg';
 import templatesSql from '../../../sql/roles/templates.sql';
 import { applyRoleSchema } from '../../../lambda/role-schema/apply';
+import { main as rolesCli } from '../../../lambda/role-schema/cli';
+import { pgLoginCheck } from '../../../lambda/role-schema/credentials';
+import { makeHandler } from '../../../lambda/role-schema/handler';
 import { MONITORING_ROLE } from '../../../lambda/role-schema/desired';
 import { rotate } from '../../../lambda/role-schema/rotate';
 import { rotationClientConfig } from '../../../lambda/role-schema/rotate-handler';
@@ -27,7 +30,7 @@ import { collectDigest, formatDigest } from '../../../lambda/db-health/digest';
 import { DEFAULT_SERVICES, roleNames } from '../../../lib/config/service-registry';
 import { templateJson } from '../../support/assembly';
 import { readServerLogs, startPostgres, type TestPostgres } from '../../support/postgres';
-import { applierConnection, applyBoth, createDatabase, desiredFor, passwordOf, setupCluster } from './fixtures';
+import { APPLIER, APPLIER_PASSWORD, applierConnection, applyBoth, createDatabase, desiredFor, passwordOf, setupCluster } from './fixtures';
 
 let pg: TestPostgres;
 const DB = 'creds';
@@ -179,5 +182,81 @@ describe('scope 5: verifiers never reach statement texts, the digest or the log'
     } finally {
       await c.end();
     }
+  });
+});
+
+describe('scope 5: a login role that changed its own password gets the configured one back at the next apply', () => {
+  const HIJACKED = 'Hijacked-by-gtown-5c2e';
+  const hijack = async (role: string) => {
+    const c = await pg.connect({ user: role, password: passwordOf(role), database: DB });
+    try {
+      await c.query(`ALTER ROLE CURRENT_USER PASSWORD '${HIJACKED}'`); // needs no privilege
+    } finally {
+      await c.end();
+    }
+    await expect(pg.connect({ user: role, password: passwordOf(role), database: DB })).rejects.toThrow(/password authentication failed/);
+  };
+  const check = pgLoginCheck((user, password) => ({ host: '127.0.0.1', port: pg.port, database: DB, user, password }));
+  beforeAll(async () => {
+    // Back to the configured passwords after the tests above (agapp changed, gtapp rotated).
+    const a = await applierConnection(pg, DB);
+    try {
+      await applyRoleSchema(a, SEEDS, { steps: 'main', checkLogin: check });
+    } finally {
+      await a.end();
+    }
+  });
+  const logsInWithConfigured = async (role: string) => {
+    await (await pg.connect({ user: role, password: passwordOf(role), database: DB })).end();
+    await expect(pg.connect({ user: role, password: HIJACKED, database: DB })).rejects.toThrow(/password authentication failed/);
+  };
+
+  test('applyRoleSchema with a login check resets it; without one the record alone cannot see it', async () => {
+    await hijack('gtown');
+    const a = await applierConnection(pg, DB);
+    try {
+      expect((await applyRoleSchema(a, SEEDS, { steps: 'main' })).executed).toBe(0); // the recorded digest still matches
+      const r = await applyRoleSchema(a, SEEDS, { steps: 'main', checkLogin: check });
+      expect(r.statements.filter((st) => st.kind === 'password').map((st) => st.display.split('\n')[0])).toEqual([
+        'ALTER ROLE "gtown" PASSWORD \'<redacted SCRAM-SHA-256 verifier>\'',
+        "INSERT INTO platform_roles.credential AS c (role, auth, salt, iterations, digest) VALUES ('gtown', 'password', '<redacted>', 4096, '<redacted>')",
+      ]);
+      expect((await applyRoleSchema(a, SEEDS, { steps: 'main', checkLogin: check })).executed).toBe(0); // and then nothing to do
+    } finally {
+      await a.end();
+    }
+    await logsInWithConfigured('gtown');
+  });
+
+  test('the custom resource handler and the CLI apply both check, as they connect', async () => {
+    const roles = SEEDS.roles.map((r) => r.name);
+    await hijack('mdapp');
+    const sm = mockClient(SecretsManagerClient);
+    const arn = (r: string) => `arn:aws:secretsmanager:ap-northeast-2:111122223333:secret:${r}`;
+    sm.on(GetSecretValueCommand, { SecretId: arn('master') }).resolves({ SecretString: JSON.stringify({ username: APPLIER, password: APPLIER_PASSWORD }) });
+    for (const r of roles) sm.on(GetSecretValueCommand, { SecretId: arn(r) }).resolves({ SecretString: JSON.stringify({ username: r, password: passwordOf(r) }) });
+    try {
+      const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+      const handler = makeHandler({ secrets: new SecretsManagerClient({ region: 'ap-northeast-2' }), ssl: () => false, apply: { steps: 'main' }, logger: quiet });
+      const out = await handler({
+        RequestType: 'Update', PhysicalResourceId: `role-schema-${DB}`, ServiceToken: 'x', ResponseURL: 'https://example.invalid', StackId: 's', RequestId: 'r', LogicalResourceId: 'RoleSchema', ResourceType: 'Custom::RoleSchema', OldResourceProperties: { ServiceToken: 'x' },
+        ResourceProperties: {
+          ServiceToken: 'x', DatabaseHost: '127.0.0.1', DatabasePort: String(pg.port), DatabaseName: DB, MasterSecretArn: arn('master'), AppSchema: 'public',
+          Services: JSON.stringify(DEFAULT_SERVICES), LoginSecrets: JSON.stringify(Object.fromEntries(roles.map((r) => [r, arn(r)]))), EventTrigger: 'present',
+        },
+      });
+      expect(JSON.parse(String(out.Data?.Summary))).toMatchObject({ password: 2 }); // the reset, and its record
+    } finally {
+      sm.restore();
+    }
+    await logsInWithConfigured('mdapp');
+
+    await hijack('mdapp');
+    const env = Object.fromEntries(roles.map((r) => [`ROLES_PASSWORD_${r.toUpperCase()}`, passwordOf(r)]));
+    const lines: string[] = [];
+    const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) };
+    expect(await rolesCli(['apply', '--env', 'dev', '--database-url', pg.url({ user: APPLIER, password: APPLIER_PASSWORD, database: DB }), '--skip-privileged'], env, io)).toBe(0);
+    expect(lines.join('\n')).toMatch(/password 2/);
+    await logsInWithConfigured('mdapp');
   });
 });
