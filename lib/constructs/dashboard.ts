@@ -19,6 +19,8 @@ export interface PlatformDashboardProps {
   readonly vcpus?: number;
   /** Cache node IDs (`<group>-001`, …). */
   readonly cacheNodeIds: readonly string[];
+  /** The cache-health probe: its widgets follow the Redis row. @default - no probe row */
+  readonly cacheHealth?: { widgets(): cloudwatch.IWidget[] };
   /** The Slack notifier, for its health row. @default - no notifier row */
   readonly notifier?: SlackNotifier;
 }
@@ -27,7 +29,8 @@ const WIDTH = 24;
 
 /**
  * One CloudWatch dashboard per environment, in the order on-call reads it: the database (CPU,
- * connections, latency, DBLoad), the cache (engine CPU, memory, evictions), the workers' `/data`
+ * connections, latency, DBLoad), the cache (engine CPU, memory, evictions, then the cache-health
+ * probe's view from inside), the workers' `/data`
  * disks, and whether alerts themselves are flowing (the notifier).
  */
 export class PlatformDashboard extends Construct {
@@ -67,6 +70,8 @@ export class PlatformDashboard extends Construct {
       graph('Redis DatabaseMemoryUsagePercentage (%)', perNode('DatabaseMemoryUsagePercentage', 'Maximum'), { width: 8, leftYAxis: { min: 0, max: 100 } }),
       graph('Redis Evictions (per 5 min)', perNode('Evictions', 'Sum', Duration.minutes(5)), { width: 8 }),
     );
+    // What only a client sees: namespaces, keys without a TTL, unregistered keys, the biggest key.
+    if (props.cacheHealth) this.dashboard.addWidgets(...props.cacheHealth.widgets());
     this.dashboard.addWidgets(new cloudwatch.TextWidget({ markdown: `## ${props.envName}: workers and alerting`, width: WIDTH, height: 1 }));
     const row: cloudwatch.IWidget[] = [
       graph(`Worker ${DATA_MOUNTPOINT} disk used (%)`, [

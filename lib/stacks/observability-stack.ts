@@ -2,10 +2,11 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { EnvironmentConfig } from '../config';
+import { monitorUserId, registeredNamespaces, type EnvironmentConfig } from '../config';
 import type { AlertTopicMap } from '../constructs/alert-topics';
 import type { Cache } from '../constructs/cache';
 import type { Database } from '../constructs/database';
+import { CacheHealth } from '../constructs/cache-health';
 import { DbHealth } from '../constructs/db-health';
 import { cacheNodeIds, instanceClassSpec, rdsMaxConnections } from '../constructs/alarms';
 import { PlatformDashboard } from '../constructs/dashboard';
@@ -20,7 +21,7 @@ export interface ObservabilityStackProps extends StackProps {
   readonly dbClientSecurityGroup: ec2.ISecurityGroup;
   /** The database, for the dashboard and the db-health probe. */
   readonly database: Database;
-  /** The cache, for the dashboard. */
+  /** The cache, for the dashboard and the cache-health probe. */
   readonly cache: Cache;
   /** Alert topics. */
   readonly alertTopics: AlertTopicMap;
@@ -43,10 +44,24 @@ export class ObservabilityStack extends Stack {
   public readonly dashboard: PlatformDashboard;
   /** The db-health probe, its alarms and the daily digest. */
   public readonly dbHealth: DbHealth;
+  /** The cache-health probe, its alarms and the daily digest. */
+  public readonly cacheHealth: CacheHealth;
 
   constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
     super(scope, id, props);
     const spec = instanceClassSpec(props.config.database.instanceClass);
+    const c = props.config;
+    this.cacheHealth = new CacheHealth(this, 'CacheHealth', {
+      envName: c.name,
+      vpc: props.vpc,
+      cache: props.cache,
+      monitorUserId: monitorUserId(c.name),
+      keyPatterns: registeredNamespaces(c.cache.services, c.cache.mustExpire, c.roles.services),
+      mustExpire: c.cache.mustExpire,
+      settings: c.cacheHealth,
+      memoryPercent: c.alarms.cacheMemoryPercent,
+      alertTopics: props.alertTopics,
+    });
     this.dashboard = new PlatformDashboard(this, 'Dashboard', {
       envName: props.config.name,
       database: props.database.instance,
@@ -55,6 +70,7 @@ export class ObservabilityStack extends Stack {
       vcpus: spec.vcpus,
       cacheNodeIds: cacheNodeIds(props.cache.replicationGroup, props.config.cache.replicas),
       notifier: props.notifier,
+      cacheHealth: this.cacheHealth,
     });
     this.dbHealth = new DbHealth(this, 'DbHealth', {
       envName: props.config.name,

@@ -43,6 +43,7 @@ describe.each(['dev', 'staging', 'prod'])('%s', (env) => {
         'Data/RoleSchema/Handler/Function',
         'Data/RoleSchema/Provider/framework-onEvent',
         'Data/RoleSchema/Rotation/Function',
+        'Observability/CacheHealth/Probe/Function',
         'Observability/DbHealth/Probe/Function',
       ],
       'Serverless-LambdaDLQ': [
@@ -50,6 +51,7 @@ describe.each(['dev', 'staging', 'prod'])('%s', (env) => {
         'Data/RoleSchema/Handler/Function',
         'Data/RoleSchema/Provider/framework-onEvent',
         'Data/RoleSchema/Rotation/Function',
+        'Observability/CacheHealth/Probe/Function',
         'Observability/DbHealth/Probe/Function',
       ],
       'Serverless-LambdaEventSourceMappingDestination': ['Critical', 'Warning', 'Info'].map((s) => `Alerting/SlackNotifier/Function/Function/SqsEventSource:${env}AlertingSlackNotifier${s}Queue`).sort().map((p) => expect.stringMatching(new RegExp(`^${p}[0-9A-F]{8}$`))),

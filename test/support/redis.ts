@@ -10,7 +10,7 @@
  * `admin` (password `redis.password`, `on ~* &* +@all`) is always added unless a user of that
  * name is given, so tests can seed keys whatever the ACLs under test say.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,9 +32,21 @@ function makeClient(port: number, username: string, password: string) {
 
 export type RedisClient = ReturnType<typeof makeClient>;
 
+/** The TLS listener of a server started with `tls: true`. */
+export interface TestRedisTls {
+  /** Port of the TLS listener (the plain port stays open for seeding). */
+  readonly port: number;
+  /** The test CA that signed the server certificate (DNS:localhost only). */
+  readonly caFile: string;
+  /** An unrelated CA, for the tests that must refuse the certificate. */
+  readonly otherCaFile: string;
+}
+
 export interface TestRedis {
   readonly host: string;
   readonly port: number;
+  /** Set when started with `tls: true`. */
+  readonly tls?: TestRedisTls;
   /** Password of every user loaded from `users` (and of `admin`). */
   readonly password: string;
   /** Name of the seeding user (`admin` unless the test passes its own). */
@@ -53,7 +65,19 @@ export function redisServerPath(): string | undefined {
   return p === '' ? undefined : p;
 }
 
-export async function startRedis(opts: { users?: readonly TestRedisUser[]; adminUser?: string; extraArgs?: string[] } = {}): Promise<TestRedis> {
+/** A test CA, an unrelated CA and a server certificate for DNS:localhost signed by the first (openssl, as .ci/run's image has it). */
+function makeCerts(dir: string): { caFile: string; otherCaFile: string; certFile: string; keyFile: string } {
+  const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  openssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=redis test CA']);
+  openssl(['req', '-x509', ...ec, '-keyout', 'other.key', '-out', 'other-ca.crt', '-days', '2', '-subj', '/CN=unrelated CA']);
+  openssl(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
+  fs.writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
+  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'ext.cnf']);
+  return { caFile: path.join(dir, 'ca.crt'), otherCaFile: path.join(dir, 'other-ca.crt'), certFile: path.join(dir, 'server.crt'), keyFile: path.join(dir, 'server.key') };
+}
+
+export async function startRedis(opts: { users?: readonly TestRedisUser[]; adminUser?: string; extraArgs?: string[]; tls?: boolean } = {}): Promise<TestRedis> {
   const bin = redisServerPath();
   if (!bin) throw new Error('redis-server is not installed: `apt-get install -y redis-server` (.ci/run does this)');
   const port = await freePort();
@@ -67,12 +91,19 @@ export async function startRedis(opts: { users?: readonly TestRedisUser[]; admin
   if (!users.some((u) => u.name === 'default')) lines.push(`user default on nopass ~* &* +@all`);
   const aclFile = path.join(dir, 'users.acl');
   fs.writeFileSync(aclFile, `${lines.join('\n')}\n`);
+  let tls: TestRedisTls | undefined;
+  const tlsArgs: string[] = [];
+  if (opts.tls) {
+    const c = makeCerts(dir);
+    tls = { port: await freePort(), caFile: c.caFile, otherCaFile: c.otherCaFile };
+    tlsArgs.push('--tls-port', String(tls.port), '--tls-cert-file', c.certFile, '--tls-key-file', c.keyFile, '--tls-ca-cert-file', c.caFile, '--tls-auth-clients', 'no');
+  }
 
   const child: ChildProcess = spawn(
     bin,
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--aclfile', aclFile, '--daemonize', 'no',
       // DEBUG is allowed by the server so that only the ACLs under test can refuse it.
-      '--enable-debug-command', 'yes', ...(opts.extraArgs ?? [])],
+      '--enable-debug-command', 'yes', ...tlsArgs, ...(opts.extraArgs ?? [])],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -97,6 +128,7 @@ export async function startRedis(opts: { users?: readonly TestRedisUser[]; admin
   const self: TestRedis = {
     host: '127.0.0.1',
     port,
+    tls,
     password,
     adminUser,
     url: (user = adminUser, pw = password) => `redis://${encodeURIComponent(user)}:${encodeURIComponent(pw)}@127.0.0.1:${port}`,

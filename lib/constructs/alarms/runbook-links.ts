@@ -46,6 +46,11 @@ export const RUNBOOKS: Readonly<Record<string, RunbookRef>> = {
   'cache-{n}-evictions': 'cache#cache-n-memory-and-cache-n-evictions-memory-pressure',
   'cache-{n}-connections': 'cache#cache-n-connections-connection-leak',
   'cache-{n}-replication-lag': 'cache#cache-n-replication-lag',
+  // lib/constructs/cache-health.ts
+  'cache-health-keys-without-ttl': 'cache#cache-health-keys-without-ttl-keys-that-never-expire',
+  'cache-health-unregistered-keys': 'cache#cache-health-unregistered-keys-keys-outside-the-registry',
+  'cache-health-memory': 'cache#cache-health-memory-the-probes-view-of-memory',
+  'cache-health-probe-missing': 'cache#cache-health-probe-missing-the-probe-is-silent',
   // lib/constructs/workers/worker-fleet.ts
   'worker-{n}-system-status-check': 'workers#1-host-failure-slot-system-status-check-alarm',
   'worker-{n}-data-disk-used': 'workers#worker-n-data-disk-used-data-filling-up',

@@ -3,39 +3,21 @@
  * a real redis-server 7.0 that speaks TLS with a certificate from a test CA, logged in as the
  * derived monitor user: verified TLS, the JSON and table outputs, one-line errors, exit 0/1/2.
  */
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { monitorUserId, MONITOR_ACCESS_STRING } from '../../../lib/config';
 import { METRIC_NAMES } from '../../../lambda/cache-health/contract';
 import { main, parseCli } from '../../../lambda/cache-health/cli';
-import { freePort } from '../../support/postgres';
 import { spawnCli, STACK_FRAME } from '../../support/cli';
 import { startRedis, type TestRedis } from '../../support/redis';
 
 const MONITOR = monitorUserId('dev');
 let redis: TestRedis;
-let certs: string;
+let caFile: string;
+let otherCaFile: string;
 let tlsPort: number;
 
-function openssl(args: string[]): void {
-  execFileSync('openssl', args, { cwd: certs, stdio: 'pipe' });
-}
-
 beforeAll(async () => {
-  certs = fs.mkdtempSync(path.join(os.tmpdir(), 'cache-health-tls-'));
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=cache-health test CA']);
-  openssl(['req', '-x509', ...ec, '-keyout', 'other.key', '-out', 'other-ca.crt', '-days', '2', '-subj', '/CN=unrelated CA']);
-  openssl(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
-  fs.writeFileSync(path.join(certs, 'ext.cnf'), 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'ext.cnf']);
-  tlsPort = await freePort();
-  redis = await startRedis({
-    users: [{ name: MONITOR, rules: MONITOR_ACCESS_STRING }],
-    extraArgs: ['--tls-port', String(tlsPort), '--tls-cert-file', path.join(certs, 'server.crt'), '--tls-key-file', path.join(certs, 'server.key'), '--tls-ca-cert-file', path.join(certs, 'ca.crt'), '--tls-auth-clients', 'no'],
-  });
+  redis = await startRedis({ users: [{ name: MONITOR, rules: MONITOR_ACCESS_STRING }], tls: true });
+  ({ port: tlsPort, caFile, otherCaFile } = redis.tls!);
   const admin = await redis.connect();
   await Promise.all([
     admin.sendCommand(['SET', 'progress:1', 'x']),
@@ -46,7 +28,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await redis?.stop();
-  if (certs) fs.rmSync(certs, { recursive: true, force: true });
 });
 
 /** The CLI's main in this process (the same code as the spawned script, without tsx's start-up). */
@@ -60,7 +41,7 @@ async function inProcess(args: string[]): Promise<{ code: number; stdout: string
 const tlsUrl = (host = 'localhost', user = MONITOR, pw?: string) => `rediss://${user}:${encodeURIComponent(pw ?? redis.password)}@${host}:${tlsPort}`;
 
 test('--format json over verified TLS as the monitor user: one JSON object with every metric', async () => {
-  const r = await spawnCli('cache-health', ['--url', tlsUrl(), '--ca', path.join(certs, 'ca.crt'), '--format', 'json', '--env', 'dev']);
+  const r = await spawnCli('cache-health', ['--url', tlsUrl(), '--ca', caFile, '--format', 'json', '--env', 'dev']);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   const lines = r.stdout.trim().split('\n');
@@ -72,7 +53,7 @@ test('--format json over verified TLS as the monitor user: one JSON object with 
 });
 
 test('the table goes to stdout and the cost line to stderr', async () => {
-  const r = await inProcess( ['--url', tlsUrl(), '--ca', path.join(certs, 'ca.crt'), '--env', 'dev']);
+  const r = await inProcess( ['--url', tlsUrl(), '--ca', caFile, '--env', 'dev']);
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/^keys_without_ttl\s+1$/m);
   expect(r.stdout).toMatch(/^progress:\*\s+2 \(1\) must expire$/m);
@@ -80,10 +61,10 @@ test('the table goes to stdout and the cost line to stderr', async () => {
 });
 
 test.each([
-  ['a certificate from another CA', () => ['--url', tlsUrl(), '--ca', path.join(certs, 'other-ca.crt')], /self.signed|unable to (get|verify)|certificate/i],
-  ['a host name the certificate does not name', () => ['--url', tlsUrl('127.0.0.1'), '--ca', path.join(certs, 'ca.crt')], /IP: 127\.0\.0\.1 is not in the cert's list|altnames/i],
+  ['a certificate from another CA', () => ['--url', tlsUrl(), '--ca', otherCaFile], /self.signed|unable to (get|verify)|certificate/i],
+  ['a host name the certificate does not name', () => ['--url', tlsUrl('127.0.0.1'), '--ca', caFile], /IP: 127\.0\.0\.1 is not in the cert's list|altnames/i],
   ['Node\'s bundled roots (the test CA is not one of them)', () => ['--url', tlsUrl()], /self.signed|unable to (get|verify)|certificate/i],
-  ['a wrong password', () => ['--url', tlsUrl('localhost', MONITOR, 'nope'), '--ca', path.join(certs, 'ca.crt')], /WRONGPASS/],
+  ['a wrong password', () => ['--url', tlsUrl('localhost', MONITOR, 'nope'), '--ca', caFile], /WRONGPASS/],
 ])('refuses %s: one line, exit 1, no password', async (_what, args, message) => {
   const r = await inProcess([...args(), '--env', 'dev']);
   expect(r.code).toBe(1);
