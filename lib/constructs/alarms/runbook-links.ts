@@ -53,6 +53,7 @@ export const RUNBOOKS: Readonly<Record<string, RunbookRef>> = {
   'cache-health-probe-missing': 'cache#cache-health-probe-missing-the-probe-is-silent',
   // lib/constructs/workers/worker-fleet.ts
   'worker-{n}-system-status-check': 'workers#1-host-failure-slot-system-status-check-alarm',
+  'worker-{n}-instance-status-check': 'workers#worker-n-instance-status-check-the-os-stopped-answering',
   'worker-{n}-data-disk-used': 'workers#worker-n-data-disk-used-data-filling-up',
   'worker-{n}-root-disk-used': 'workers#worker-n-root-disk-used',
   'worker-{n}-memory-used': 'workers#worker-n-memory-used',

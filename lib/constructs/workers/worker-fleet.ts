@@ -58,6 +58,8 @@ export interface Worker {
   readonly role: iam.Role;
   /** StatusCheckFailed_System: triggers EC2 auto-recovery (same instance ID, same volumes). */
   readonly systemCheckAlarm: cloudwatch.Alarm;
+  /** StatusCheckFailed_Instance (hung OS, kernel panic, full root disk, broken network config): reboots the instance. */
+  readonly instanceCheckAlarm: cloudwatch.Alarm;
   readonly dataDiskAlarm: cloudwatch.Alarm;
   readonly rootDiskAlarm: cloudwatch.Alarm;
   readonly memoryAlarm: cloudwatch.Alarm;
@@ -209,6 +211,26 @@ export class WorkerFleet extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.MISSING,
       });
       systemCheckAlarm.addAlarmAction(new cwActions.Ec2Action(cwActions.Ec2InstanceAction.RECOVER));
+      // The instance's own check (the OS, not the host). CloudWatch documents reboot as the action
+      // for instance status check failures and recover for system ones
+      // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/UsingAlarmActions.html).
+      // A reboot fits here: the /data volume stays attached and the boot script remounts it, and
+      // the write-ahead buffer on it is built to survive restarts (seed 002). The action runs once,
+      // on entering ALARM, so a host that fails again after the reboot stays in ALARM for a person
+      // rather than rebooting in a loop.
+      const instanceCheckAlarm = new cloudwatch.Alarm(this, `Worker${i}InstanceCheck`, {
+        alarmName: `${volume.slot}-instance-status-check`,
+        alarmDescription: `${volume.slot}: the EC2 instance status check failed for 3 minutes (the OS does not answer: hung, out of memory, kernel panic, full root disk or broken network config); EC2 reboots the instance, /data is remounted and the buffer resyncs.`,
+        metric: new cloudwatch.Metric({
+          namespace: 'AWS/EC2', metricName: 'StatusCheckFailed_Instance', dimensionsMap: instanceId,
+          statistic: 'Maximum', period: Duration.minutes(1),
+        }),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        threshold: 1,
+        evaluationPeriods: 3,
+        treatMissingData: cloudwatch.TreatMissingData.MISSING,
+      });
+      instanceCheckAlarm.addAlarmAction(new cwActions.Ec2Action(cwActions.Ec2InstanceAction.REBOOT));
 
       const agentMetric = (metricName: string, dims: Record<string, string>) => new cloudwatch.Metric({
         namespace: CW_AGENT_NAMESPACE, metricName, dimensionsMap: { ...instanceId, ...dims },
@@ -246,11 +268,11 @@ export class WorkerFleet extends Construct {
 
       if (topics) {
         const route: [cloudwatch.Alarm, keyof AlertTopicMap][] = [
-          [systemCheckAlarm, 'critical'], [dataDiskAlarm, 'critical'], [rootDiskAlarm, 'warning'], [memoryAlarm, 'warning'],
+          [systemCheckAlarm, 'critical'], [instanceCheckAlarm, 'critical'], [dataDiskAlarm, 'critical'], [rootDiskAlarm, 'warning'], [memoryAlarm, 'warning'],
         ];
         for (const [alarm, severity] of route) notifyOnAlarmAndOk(topics[severity], alarm);
       }
-      return { slot: volume.slot, instance, role, systemCheckAlarm, dataDiskAlarm, rootDiskAlarm, memoryAlarm };
+      return { slot: volume.slot, instance, role, systemCheckAlarm, instanceCheckAlarm, dataDiskAlarm, rootDiskAlarm, memoryAlarm };
     });
 
     this.snapshotPolicy = new WorkerSnapshotPolicy(this, 'Snapshots', {
