@@ -269,11 +269,11 @@ export class Database extends Construct {
         },
         {
           id: 'AwsSolutions-RDS13',
-          reason: 'Read replicas cannot have automated backups of their own in this setup; the primary is backed up (seed 004 schedule) and a replica is rebuilt from it.',
+          reason: 'Read replicas cannot have automated backups of their own in this setup; the primary is backed up (the AWS Backup plan: daily, weekly, monthly) and a replica is rebuilt from it.',
         },
         {
           id: 'AwsSolutions-RDS3',
-          reason: 'The replica is the second copy by design (seed 004: primary plus replica); the primary is Multi-AZ.',
+          reason: 'The replica is the second copy by design (a primary plus a replica); the primary is Multi-AZ.',
         },
       );
     }

@@ -219,7 +219,7 @@ export class DbHealth extends Construct {
     const sizeLimitBytes = Math.round(s.databaseSizeLimitGiB * 1024 ** 3);
 
     add('connections', 'critical', {
-      alarmDescription: `${env} PostgreSQL: connections above ${ratio} x max_connections for 5 minutes (seed 004), as seen by the db-health probe. Look for a connection leak or a pool sized past max_connections.`,
+      alarmDescription: `${env} PostgreSQL: connections above ${ratio} x max_connections for 5 minutes, as seen by the db-health probe; at max_connections new connections are refused. Look for a connection leak or a pool sized past max_connections.`,
       metric: this.connectionsRatioMetric(),
       threshold: ratio,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -234,7 +234,7 @@ export class DbHealth extends Construct {
       evaluationPeriods: 1,
     });
     add('buffer-hit-ratio', 'warning', {
-      alarmDescription: `${env} PostgreSQL: buffer hit ratio below ${hitMin} (seed 004 target: 95% or more). Reads are going to disk: check the working set against shared_buffers and the top statements in the digest.`,
+      alarmDescription: `${env} PostgreSQL: buffer hit ratio below ${hitMin} (the target is 95% or more of reads served from memory). Reads are going to disk: check the working set against shared_buffers and the top statements in the digest.`,
       metric: this.metric('buffer_hit_ratio', 'Average'),
       threshold: hitMin,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -242,7 +242,7 @@ export class DbHealth extends Construct {
       datapointsToAlarm: 3,
     });
     add('long-running-queries', 'warning', {
-      alarmDescription: `${env} PostgreSQL: queries active for more than ${s.longQuerySeconds} s, for 5 minutes (seed 001). Find them in pg_stat_activity (state = 'active', oldest query_start).`,
+      alarmDescription: `${env} PostgreSQL: queries active for more than ${s.longQuerySeconds} s, for 5 minutes; they hold locks and keep vacuum from cleaning up behind them. Find them in pg_stat_activity (state = 'active', oldest query_start).`,
       metric: this.metric('long_running_queries'),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -258,14 +258,14 @@ export class DbHealth extends Construct {
       datapointsToAlarm: fiveMinutes,
     });
     add('database-size', 'warning', {
-      alarmDescription: `${env} PostgreSQL: database larger than ${s.databaseSizeLimitGiB} GiB (seed 001). See the largest tables in the daily digest.`,
+      alarmDescription: `${env} PostgreSQL: database larger than ${s.databaseSizeLimitGiB} GiB, the size the team plans storage, backup and restore times for. See the largest tables in the daily digest.`,
       metric: this.metric('database_size_bytes'),
       threshold: sizeLimitBytes,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
     });
     add('unprefixed-tables', 'warning', {
-      alarmDescription: `${env} PostgreSQL: tables in schema "${this.props.appSchema}" whose names carry no registered service prefix (seed 004). The daily digest lists them with their owners.`,
+      alarmDescription: `${env} PostgreSQL: tables in schema "${this.props.appSchema}" whose names carry no registered service prefix, so no service's roles own or can reach them. The daily digest lists them with their owners.`,
       metric: this.metric('tables_without_service_prefix'),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

@@ -82,7 +82,7 @@ export class CacheAlarms extends Construct {
       });
       add(`${n}-memory`, 'critical', {
         alarmName: name('memory'),
-        alarmDescription: `${props.envName} cache node ${n}: DatabaseMemoryUsagePercentage above ${t.cacheMemoryPercent}% for 5 minutes; volatile-ttl eviction starts at 100%. Check key TTLs and namespaces (seed 000).`,
+        alarmDescription: `${props.envName} cache node ${n}: DatabaseMemoryUsagePercentage above ${t.cacheMemoryPercent}% for 5 minutes; volatile-ttl eviction starts at 100%. Progress keys must carry a TTL: check key TTLs and namespaces (keys without one are never evicted).`,
         metric: metric(node, 'DatabaseMemoryUsagePercentage', 'Maximum'),
         threshold: t.cacheMemoryPercent,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

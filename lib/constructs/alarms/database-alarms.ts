@@ -75,7 +75,7 @@ export class DatabaseAlarms extends Construct {
 
     add('cpu', 'critical', {
       alarmName: name('cpu'),
-      alarmDescription: `${props.envName} PostgreSQL primary: CPUUtilization above ${t.dbCpuPercent}% for 5 minutes (seed 004). Check the top wait events and pg_stat_statements.`,
+      alarmDescription: `${props.envName} PostgreSQL primary: CPUUtilization above ${t.dbCpuPercent}% for 5 minutes: little headroom left before queries queue. Check the top wait events and pg_stat_statements.`,
       metric: db.metricCPUUtilization({ period: minute, statistic: 'Average' }),
       threshold: t.dbCpuPercent,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -101,7 +101,7 @@ export class DatabaseAlarms extends Construct {
     const freeMemoryBytes = Math.round(memoryBytes * (1 - t.dbMemoryPercent / 100));
     add('memory', 'critical', {
       alarmName: name('memory'),
-      alarmDescription: `${props.envName} PostgreSQL primary: more than ${t.dbMemoryPercent}% of the db.${props.instanceClass}'s ${spec.memoryGiB} GiB in use (FreeableMemory below ${(freeMemoryBytes / 1024 ** 2).toFixed(0)} MiB) for 5 minutes (seed 004).`,
+      alarmDescription: `${props.envName} PostgreSQL primary: more than ${t.dbMemoryPercent}% of the db.${props.instanceClass}'s ${spec.memoryGiB} GiB in use (FreeableMemory below ${(freeMemoryBytes / 1024 ** 2).toFixed(0)} MiB) for 5 minutes: the page cache shrinks and the instance may start to swap.`,
       metric: db.metricFreeableMemory({ period: minute, statistic: 'Minimum' }),
       threshold: freeMemoryBytes,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -113,7 +113,7 @@ export class DatabaseAlarms extends Construct {
     const connections = Math.floor(this.maxConnections * t.dbConnectionsRatio);
     add('connections', 'critical', {
       alarmName: name('connections'),
-      alarmDescription: `${props.envName} PostgreSQL primary: more than ${connections} connections = ${t.dbConnectionsRatio} × max_connections ${this.maxConnections} (LEAST(DBInstanceClassMemory/9531392, 5000) on db.${props.instanceClass}) for 3 minutes (seed 004). Look for leaked pools and idle-in-transaction sessions.`,
+      alarmDescription: `${props.envName} PostgreSQL primary: more than ${connections} connections = ${t.dbConnectionsRatio} × max_connections ${this.maxConnections} (LEAST(DBInstanceClassMemory/9531392, 5000) on db.${props.instanceClass}) for 3 minutes; at max_connections new connections are refused. Look for leaked pools and idle-in-transaction sessions.`,
       metric: db.metricDatabaseConnections({ period: minute, statistic: 'Maximum' }),
       threshold: connections,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -128,7 +128,7 @@ export class DatabaseAlarms extends Construct {
     ] as const) {
       add(key, 'warning', {
         alarmName: name(key),
-        alarmDescription: `${props.envName} PostgreSQL primary: ${metricName} above ${threshold * 1000} ms for 5 minutes (seed 000 watches Read/WriteLatency). Check IOPS/throughput limits and the wait events.`,
+        alarmDescription: `${props.envName} PostgreSQL primary: ${metricName} above ${threshold * 1000} ms for 5 minutes: storage is slowing every query down. Check IOPS/throughput limits and the wait events.`,
         metric: db.metric(metricName, { period: minute, statistic: 'Average', unit: cloudwatch.Unit.SECONDS }),
         threshold,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -141,7 +141,7 @@ export class DatabaseAlarms extends Construct {
     const load = t.dbLoadPerVcpu * spec.vcpus;
     add('load', 'warning', {
       alarmName: name('load'),
-      alarmDescription: `${props.envName} PostgreSQL primary: DBLoad (average active sessions) above ${load} = ${t.dbLoadPerVcpu} × ${spec.vcpus} vCPUs for 10 minutes: sessions are queueing. The message lists the top Performance Insights wait events (seed 003: LWLock:WALWrite, IO:WALSync, …).`,
+      alarmDescription: `${props.envName} PostgreSQL primary: DBLoad (average active sessions) above ${load} = ${t.dbLoadPerVcpu} × ${spec.vcpus} vCPUs for 10 minutes: sessions are queueing. The message lists the top Performance Insights wait events (LWLock:WALWrite, IO:WALSync and the like mean write-ahead log pressure).`,
       metric: db.metric('DBLoad', { period: minute, statistic: 'Average' }),
       threshold: load,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -165,7 +165,7 @@ export class DatabaseAlarms extends Construct {
       if (props.replicaInstanceClass) instanceClassSpec(props.replicaInstanceClass);
       add('replica-lag', 'warning', {
         alarmName: name('replica-lag'),
-        alarmDescription: `${props.envName} PostgreSQL replica: ReplicaLag above ${t.dbReplicaLagSeconds} s for 5 minutes (seed 004). Reads from the replica are stale; see the replica runbook.`,
+        alarmDescription: `${props.envName} PostgreSQL replica: ReplicaLag above ${t.dbReplicaLagSeconds} s for 5 minutes. Reads from the replica are stale, and promoting it now would lose the writes it has not replayed; see the replica runbook.`,
         metric: props.replica.metric('ReplicaLag', { period: minute, statistic: 'Maximum', unit: cloudwatch.Unit.SECONDS }),
         threshold: t.dbReplicaLagSeconds,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
