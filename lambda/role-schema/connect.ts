@@ -56,7 +56,8 @@ export async function connectWithRetry(config: ClientConfig, policy: RetryPolicy
       const error = (e as Error).message || String(e);
       const where = `${config.host}:${config.port}/${config.database} as ${config.user}`;
       if (!isRetryable(e)) {
-        throw new Error(`cannot connect to PostgreSQL at ${where}: ${error}`);
+        // Keep the SQLSTATE: the caller tells a changed password (28P01) from other refusals.
+        throw Object.assign(new Error(`cannot connect to PostgreSQL at ${where}: ${error}`), { code: (e as { code?: string }).code });
       }
       const elapsed = now() - start;
       if (elapsed + delay > policy.budgetMs) {

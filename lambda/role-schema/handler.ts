@@ -11,13 +11,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
-import type { ClientConfig } from 'pg';
+import type { Client, ClientConfig } from 'pg';
 import { applyRoleSchema, type ApplyOptions } from './apply';
 import { connectWithRetry, verifiedTls, type RetryPolicy } from './connect';
 import { parseServiceRegistry } from '../../lib/config/service-registry';
 import { pgLoginCheck } from './credentials';
 import { buildDesired, MONITORING_ROLE, type EventTriggerMode } from './desired';
-import { readDbSecrets } from './secrets';
+import { readDbSecrets, readDbSecretStage, type DbSecret } from './secrets';
 import { SAFE_SESSION_OPTIONS } from '../shared/safe-session';
 
 export interface RoleSchemaProperties {
@@ -133,13 +133,13 @@ export function makeHandler(deps: HandlerDeps) {
         application_name: 'role-schema-login-check',
         options: SAFE_SESSION_OPTIONS,
       }));
-      const client = await connectWithRetry(
+      const connectAs = (login: { username: string; password: string }) => connectWithRetry(
         {
           host: props.host,
           port: props.port,
           database: props.database,
-          user: master.username,
-          password: master.password,
+          user: login.username,
+          password: login.password,
           ssl,
           application_name: 'role-schema',
           options: SAFE_SESSION_OPTIONS,
@@ -147,6 +147,10 @@ export function makeHandler(deps: HandlerDeps) {
         retry,
         { onRetry: (r) => logger.warn('database not reachable yet; retrying', r) },
       );
+      const client = await connectAs(master).catch((e: unknown) => {
+        if ((e as { code?: string }).code !== INVALID_PASSWORD) throw e;
+        return connectAfterRotation(deps.secrets, props.masterSecretArn, master, connectAs, e as Error, logger);
+      });
       try {
         const result = await applyRoleSchema(client, desired, { steps: 'all', checkLogin, ...deps.apply });
         logger.info('role schema applied', {
@@ -172,6 +176,42 @@ export function makeHandler(deps: HandlerDeps) {
       throw new Error(message.length > 1500 ? `${message.slice(0, 1500)}…` : message);
     }
   };
+}
+
+/** SQLSTATE invalid_password: PostgreSQL's answer to a wrong password. */
+const INVALID_PASSWORD = '28P01';
+
+/**
+ * The master secret's rotation can overlap this handler (on the first deploy it starts as soon as
+ * the rotation schedule exists). Single-user rotation sets the new password in the database at its
+ * setSecret step and moves AWSCURRENT to it only at finishSecret, so a password read a moment ago
+ * may be refused: re-read the secret once, and try the current and then the pending password, each
+ * only if it differs from what was refused. Anything else refused stays the original error.
+ */
+async function connectAfterRotation(
+  sm: SecretsManagerClient,
+  arn: string,
+  refused: DbSecret,
+  connectAs: (login: DbSecret) => Promise<Client>,
+  original: Error,
+  logger: Pick<Logger, 'info'>,
+): Promise<Client> {
+  logger.info('master password refused (28P01); re-reading the master secret once, in case a rotation changed it');
+  const tried = new Set([refused.password]);
+  for (const stage of ['AWSCURRENT', 'AWSPENDING'] as const) {
+    const candidate = await readDbSecretStage(sm, arn, stage);
+    // Single-user rotation keeps the user; a secret naming someone else is not a rotated password.
+    if (!candidate || candidate.username !== refused.username || tried.has(candidate.password)) continue;
+    tried.add(candidate.password);
+    try {
+      const client = await connectAs(candidate);
+      logger.info(`connected with the master secret's ${stage} password after a rotation`);
+      return client;
+    } catch (e) {
+      if ((e as { code?: string }).code !== INVALID_PASSWORD) throw e;
+    }
+  }
+  throw new Error(`${original.message} (the master secret was re-read: no current or pending password is accepted either)`);
 }
 
 export const handler = makeHandler({ secrets: new SecretsManagerClient({}) });

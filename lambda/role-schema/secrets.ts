@@ -1,5 +1,5 @@
 /** Reading database credentials from Secrets Manager (the RDS secret JSON shape). */
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, ResourceNotFoundException, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parseDbSecret as parseShared, type DbSecret } from '../shared/db-secret';
 
 export type { DbSecret };
@@ -26,4 +26,16 @@ export async function readDbSecrets(client: SecretsManagerClient, ids: readonly 
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
   return out;
+}
+
+/** Reads one staging label of a secret; undefined when no version carries it (no rotation under way). */
+export async function readDbSecretStage(client: SecretsManagerClient, id: string, stage: 'AWSCURRENT' | 'AWSPENDING'): Promise<DbSecret | undefined> {
+  let value: string | undefined;
+  try {
+    value = (await client.send(new GetSecretValueCommand({ SecretId: id, VersionStage: stage }))).SecretString;
+  } catch (e) {
+    if (e instanceof ResourceNotFoundException || (e as Error).name === 'ResourceNotFoundException') return undefined;
+    throw new Error(`cannot read secret ${id} (${stage}): ${(e as Error).name}: ${(e as Error).message}`);
+  }
+  return value === undefined ? undefined : parseDbSecret(`${id} (${stage})`, value);
 }

@@ -89,6 +89,8 @@ export class Database extends Construct {
   public readonly rotationSecurityGroup: ec2.SecurityGroup;
   /** Name of the master secret's hosted rotation function, for its Errors alarm. */
   public readonly rotationFunctionName: string;
+  /** The master secret's rotation schedule (its creation starts the first rotation). */
+  public readonly rotationSchedule: secretsmanager.RotationSchedule;
   public readonly parameterGroup: rds.ParameterGroup;
   public readonly port: number;
   public readonly databaseName: string;
@@ -227,6 +229,7 @@ export class Database extends Construct {
     });
     // The hosted application names its function from this parameter (a literal CDK derives).
     this.rotationFunctionName = ((rotation.node.defaultChild as sam.CfnApplication).parameters as Record<string, string>).functionName;
+    this.rotationSchedule = this.secret.node.findChild('RotationSchedule') as secretsmanager.RotationSchedule;
 
     if (props.readReplica) {
       const replicaIdentifier = `${primaryIdentifier}-replica`;

@@ -152,6 +152,9 @@ export class DataStack extends Stack {
       rotationInterval: Duration.days(db.secretRotationDays),
       encryptionKey: this.database.key,
     });
+    // Creating the master secret's schedule starts its first rotation; on the first deploy that
+    // would race the role schema's login as the master user (a 28P01 rolls the stack back).
+    this.database.rotationSchedule.node.addDependency(this.roleSchema.resource);
 
     this.rotationAlerts = new SecretRotationAlerts(this, 'SecretRotationAlerts', {
       envName: config.name,

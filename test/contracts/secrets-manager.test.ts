@@ -17,6 +17,7 @@
 import { matchesEventPattern } from '../support/event-pattern';
 import { cloudTrailServiceEvent, ENVS, literalPattern, resources, sample, target, type EnvName, type Resource } from './support';
 
+const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 const same = (a: Resource | undefined, b: Resource | undefined) => !!a && !!b && a.stack === b.stack && a.logicalId === b.logicalId;
 
 /** The references inside a value (a list, or a `Fn::Join` of references and commas). */
@@ -164,6 +165,18 @@ describe.each(ENVS)('%s: rotation failures are alerted', (env) => {
   const names = [...new Set(paths.map((p) => p.secret?.Properties.Name as string))];
   const rules = rotationRules(env);
   const caught = (event: Record<string, any>) => rules.some((r) => matchesEventPattern(event, r.pattern));
+
+  test('no rotation starts before the role schema has applied (its creation starts the first rotation)', () => {
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-secretsmanager-rotationschedule.html:
+    // RotateImmediatelyOnUpdate defaults to true, so the schedule's creation rotates at once; the role
+    // schema logs in with the master secret (the handler also re-reads it once on 28P01).
+    const roleSchema = resources(env, 'Custom::RoleSchema');
+    expect(roleSchema.length).toBe(1);
+    const early = resources(env, 'AWS::SecretsManager::RotationSchedule')
+      .filter((s) => s.stack === roleSchema[0].stack && !list(s.DependsOn).includes(roleSchema[0].logicalId))
+      .map((s) => s.logicalId);
+    expect(early).toEqual([]);
+  });
 
   test('every rotated secret is named (the event names it by ARN)', () => {
     expect(names.every((n) => typeof n === 'string')).toBe(true);

@@ -182,3 +182,43 @@ test('with a privileged master (superuser here, rds_superuser on RDS) all steps 
     await own.end();
   }
 });
+
+/**
+ * First-deploy race (issue 11): the master secret's first rotation may run while the custom
+ * resource applies. AWS's single-user rotation sets the new password in the database at setSecret
+ * and labels it AWSCURRENT only at finishSecret
+ * (https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_lambda-functions.html#rotate-secrets_lambda-functions-code),
+ * so the password read at the start can be refused by PostgreSQL with 28P01 (a real refusal here).
+ */
+describe('a master rotation that overlaps the apply', () => {
+  const ROTATED = 'applier-rotated-9d2e';
+  const masterValue = (password: string) => ({ SecretString: JSON.stringify({ username: APPLIER, password, host: '127.0.0.1', port: pg.port, dbname: DB, engine: 'postgres' }) });
+  beforeEach(async () => pg.query(`ALTER ROLE ${APPLIER} PASSWORD '${ROTATED}'`));
+  afterEach(async () => pg.query(`ALTER ROLE ${APPLIER} PASSWORD '${APPLIER_PASSWORD}'`));
+
+  test('finished after the secret was read: the re-read AWSCURRENT password connects', async () => {
+    // The first read (before the rotation) returns the old password; the re-read the new one.
+    sm.on(GetSecretValueCommand, { SecretId: MASTER_ARN }).resolvesOnce(masterValue(APPLIER_PASSWORD)).resolves(masterValue(ROTATED));
+    const res = await makeHandler(deps())(event('Update', properties(SERVICES)));
+    expect(res.PhysicalResourceId).toBe(`role-schema-${DB}`);
+    expect(sm.commandCalls(GetSecretValueCommand, { SecretId: MASTER_ARN }).length).toBe(2);
+  });
+
+  test('between setSecret and finishSecret: AWSCURRENT is still old, the AWSPENDING password connects', async () => {
+    sm.on(GetSecretValueCommand, { SecretId: MASTER_ARN }).resolves(masterValue(APPLIER_PASSWORD));
+    sm.on(GetSecretValueCommand, { SecretId: MASTER_ARN, VersionStage: 'AWSPENDING' }).resolves(masterValue(ROTATED));
+    const res = await makeHandler(deps())(event('Update', properties(SERVICES)));
+    expect(res.PhysicalResourceId).toBe(`role-schema-${DB}`);
+  });
+
+  test('no rotation explains it (no pending version, same password): the 28P01 stands, after one re-read', async () => {
+    sm.on(GetSecretValueCommand, { SecretId: MASTER_ARN }).resolves(masterValue(APPLIER_PASSWORD));
+    sm.on(GetSecretValueCommand, { SecretId: MASTER_ARN, VersionStage: 'AWSPENDING' }).rejects(
+      Object.assign(new Error("Secrets Manager can't find the specified secret value for staging label: AWSPENDING"), { name: 'ResourceNotFoundException' }),
+    );
+    await expect(makeHandler(deps())(event('Update', properties(SERVICES)))).rejects.toThrow(
+      /password authentication failed for user "applier" \(the master secret was re-read: no current or pending password is accepted either\)/,
+    );
+    expect(sm.commandCalls(GetSecretValueCommand, { SecretId: MASTER_ARN }).length).toBe(3);
+  });
+});
