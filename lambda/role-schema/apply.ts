@@ -161,7 +161,7 @@ export async function applyRoleSchema(client: ClientBase, desired: DesiredState,
     }
     const credentials = await resolveCredentials(forCredentials.roles, recorded, new Set(state.roles.map((r) => r.name)), await rejected);
     const warnings: string[] = [];
-    const all = planStatements(state, forCredentials, credentials, warnings);
+    const all = planStatements(state, forCredentials, credentials, warnings, { privilegedStep: steps !== 'main' });
     const selected = all.filter((st) => steps === 'all' || st.step === steps);
     const skipped = all.filter((st) => !selected.includes(st));
 

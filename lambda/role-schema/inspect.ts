@@ -70,14 +70,20 @@ export interface GuardState {
   readonly schemaOwnerPrivileged: boolean;
   /** Roles other than the owner holding any privilege on the schema (`PUBLIC` included). */
   readonly schemaGrantees: readonly string[];
-  readonly function: {
+  /** The functions in schema platform_guard. */
+  readonly functions: readonly {
+    readonly name: string;
     readonly owner: string;
     readonly ownerPrivileged: boolean;
     readonly sourceMd5: string;
     readonly securityDefiner: boolean;
     readonly config: readonly string[] | null;
     readonly language: string;
-  } | null;
+  }[];
+  /** Event triggers named platform_roles_*. */
+  readonly triggers: readonly { readonly name: string; readonly event: string; readonly enabled: string; readonly function: string }[];
+  /** Role platform_ddl (holds the application schema's CREATE); null when missing. */
+  readonly ddlRole: { readonly login: boolean; readonly members: readonly string[]; readonly memberOf: readonly string[] } | null;
 }
 
 export interface CatalogState {

@@ -163,11 +163,19 @@ interface ManagedRole {
   readonly desired?: DesiredRole;
 }
 
+export interface PlanOptions {
+  /**
+   * Whether this apply also runs the privileged step (so a missing or broken prefix-enforcement
+   * guard is installed by this same transaction). @default false
+   */
+  readonly privilegedStep?: boolean;
+}
+
 /**
  * @param warnings receives what the plan cannot repair, by name (a membership the applier may not
  *   revoke); the apply goes on without it.
  */
-export function planStatements(state: CatalogState, desired: DesiredState, credentials: ReadonlyMap<string, CredentialAction>, warnings: string[] = []): Statement[] {
+export function planStatements(state: CatalogState, desired: DesiredState, credentials: ReadonlyMap<string, CredentialAction>, warnings: string[] = [], opts: PlanOptions = {}): Statement[] {
   if (state.serverVersion < 160000) {
     throw new PlanError(`PostgreSQL ${state.serverVersion} is too old: the role schema needs PostgreSQL 16 or later (role membership options)`);
   }
@@ -283,7 +291,9 @@ export function planStatements(state: CatalogState, desired: DesiredState, crede
       }
       if (!rows.some((r) => r.role === g && r.inherit)) grantsByGroup.set(g, [...(grantsByGroup.get(g) ?? []), m.name]);
     }
-    for (const r of rows) if (!want.includes(r.role)) unwanted.push(r);
+    // A membership in platform_ddl left over (a CREATE window nobody closed) is the guard's to
+    // revoke, in the privileged step (guardProblems): the applier holds no ADMIN on it.
+    for (const r of rows) if (!want.includes(r.role) && r.role !== DDL_ROLE) unwanted.push(r);
   }
   // Members of a managed role that are not managed: granted by hand (drift). Kept: the applier's
   // own memberships, and those of an administrator (superuser or CREATEROLE) that holds the role's
@@ -339,6 +349,9 @@ export function planStatements(state: CatalogState, desired: DesiredState, crede
 
   // --- application schema ---------------------------------------------------------------------
   const schema = s.ident(desired.appSchema);
+  const guardProblemList = desired.eventTrigger === 'present' ? guardProblems(state) : [];
+  const guardBroken = guardProblemList.length > 0;
+  const guardActive = desired.eventTrigger === 'present' && (!guardBroken || (opts.privilegedStep === true && state.privileged));
   {
     if (!state.schemaExists) add('schema', tpl('create_schema', { schema }));
     if (state.schemaAcl.some((e) => e.grantee === 'PUBLIC' && e.privilege === 'CREATE')) {
@@ -346,7 +359,14 @@ export function planStatements(state: CatalogState, desired: DesiredState, crede
     }
     const want = new Map<string, readonly string[]>();
     for (const m of active) if (SCHEMA_PRIVILEGES[m.tier].length) want.set(m.name, SCHEMA_PRIVILEGES[m.tier]);
-    const d = diffAcl(state.schemaExists ? state.schemaAcl : [], want, isManaged);
+    // With the prefix-enforcement guard intact, an owner role holds CREATE only while its DDL
+    // command runs, through platform_ddl (sql/roles/event-trigger.sql); otherwise directly, so
+    // migrations never depend on a privileged step that has not run.
+    if (guardActive) {
+      for (const m of active) if (m.tier === 'own') want.set(m.name, ['USAGE']);
+      want.set(DDL_ROLE, ['CREATE']);
+    }
+    const d = diffAcl(state.schemaExists ? state.schemaAcl : [], want, (g) => isManaged(g) || g === DDL_ROLE);
     if (d.revoke.length) add('schema', tpl('revoke_schema_from', { schema, grantees: s.grantees(d.revoke) }));
     for (const [privs, gs] of byPrivileges(d.grant)) add('schema', tpl('grant_schema', { privileges: s.keywords(privs), schema, grantees: s.grantees(gs) }));
   }
@@ -470,54 +490,86 @@ export function planStatements(state: CatalogState, desired: DesiredState, crede
     add('extension', tpl(have ? 'move_extension' : 'create_extension', { extension: s.ident(ext) }), 'privileged');
   }
   const et = state.eventTrigger;
+  const owners = active.filter((m) => m.tier === 'own').map((m) => m.name).sort();
   if (desired.eventTrigger === 'present') {
-    const problems = guardProblems(state);
-    if (problems.length) {
-      const install = tpl('install_guard', {});
-      const repair = `${state.guard || et ? 'repaired' : 'installed'} the prefix-enforcement trigger: ${problems.join('; ')}`;
-      const st: Statement = { ...install, display: `-- ${repair}\n${install.display}`, kind: 'event-trigger', step: 'privileged', repair };
+    if (guardBroken) {
+      const parts = [tpl('install_guard', {}), tpl('guard_schema_grants', { schema })];
+      if (owners.length) parts.push(tpl('guard_revoke_owner_create', { schema, owners: s.idents(owners) }));
+      const repair = `${state.guard || et ? 'repaired' : 'installed'} the prefix-enforcement trigger: ${guardProblemList.join('; ')}`;
+      const st: Statement = {
+        sql: parts.map((x) => x.sql).join(';\n'),
+        display: `-- ${repair}\n${parts.map((x) => x.display).join(';\n')}`,
+        kind: 'event-trigger',
+        step: 'privileged',
+        repair,
+      };
       // It runs before everything else, so that a broken function cannot fail the statements of the
       // main step that fire it (steps 'all'); a first install waits for the registry table.
       if (state.stateVersion !== null) out.unshift(st);
       else out.push(st);
-    } else if (et && et.enabled !== 'O' && et.enabled !== 'A') add('event-trigger', tpl('enable_event_trigger', {}), 'privileged');
-  } else if (desired.eventTrigger === 'absent' && et) {
-    add('event-trigger', tpl('drop_event_trigger', {}), 'privileged');
+    } else if ((state.guard?.triggers ?? []).some((t) => t.enabled !== 'O' && t.enabled !== 'A')) add('event-trigger', tpl('enable_event_trigger', {}), 'privileged');
+  } else if (desired.eventTrigger === 'absent' && (et || state.guard?.triggers.length)) {
+    const parts = [tpl('drop_event_trigger', {})];
+    if (owners.length) parts.push(tpl('restore_owner_create', { schema, owners: s.idents(owners) }));
+    add('event-trigger', { sql: parts.map((x) => x.sql).join(';\n'), display: parts.map((x) => x.display).join(';\n') }, 'privileged');
   }
   return out;
 }
 
-/** The function's source as installed, between its dollar quotes (what pg_proc.prosrc holds). */
-const GUARD_SOURCE = (() => {
-  const m = /AS \$fn\$([\s\S]*?)\$fn\$/.exec(T.get('install_guard') ?? '');
-  if (!m) throw new Error('sql/roles/event-trigger.sql: install_guard has no $fn$ body');
-  return m[1];
+/** The guard functions' sources as installed, between their dollar quotes (what pg_proc.prosrc holds). */
+const GUARD_FUNCTIONS: ReadonlyMap<string, string> = (() => {
+  const text = T.get('install_guard') ?? '';
+  const out = new Map<string, string>();
+  for (const m of text.matchAll(/CREATE FUNCTION platform_guard\.([a-z_]+)\(\)[\s\S]*?AS \$fn\$([\s\S]*?)\$fn\$/g)) {
+    out.set(m[1], createHash('md5').update(m[2]).digest('hex'));
+  }
+  if (out.size !== 2) throw new Error('sql/roles/event-trigger.sql: install_guard must define platform_guard.enforce_prefix() and platform_guard.open_ddl()');
+  return out;
 })();
-export const GUARD_SOURCE_MD5 = createHash('md5').update(GUARD_SOURCE).digest('hex');
+/** md5 of each guard function's source, by name. */
+export const GUARD_SOURCE_MD5: Readonly<Record<string, string>> = Object.fromEntries(GUARD_FUNCTIONS);
 export const GUARD_CONFIG = 'search_path=pg_catalog, pg_temp';
+/** The NOLOGIN role that holds the application schema's CREATE (sql/roles/event-trigger.sql). */
+export const DDL_ROLE = 'platform_ddl';
+const GUARD_TRIGGERS = [
+  { name: 'platform_roles_enforce_prefix', event: 'ddl_command_end', function: 'platform_guard.enforce_prefix()' },
+  { name: 'platform_roles_open_ddl', event: 'ddl_command_start', function: 'platform_guard.open_ddl()' },
+];
 
 /**
- * What differs between the prefix-enforcement trigger in the database and sql/roles/event-trigger.sql
- * (issue 10, scope 3); empty when it is intact. Each entry names what a re-install repairs.
+ * What differs between the prefix-enforcement guard in the database (schema platform_guard, its two
+ * functions, their event triggers, role platform_ddl) and sql/roles/event-trigger.sql (issue 10,
+ * scope 3); empty when it is intact. Each entry names what a re-install repairs.
  */
 export function guardProblems(state: CatalogState): string[] {
   const out: string[] = [];
   const g = state.guard;
-  const et = state.eventTrigger;
   if (!g) out.push('schema platform_guard was missing');
   else {
     if (!g.schemaOwnerPrivileged) out.push(`schema platform_guard was owned by ${g.schemaOwner}, not by a privileged role`);
     if (g.schemaGrantees.length) out.push(`schema platform_guard granted privileges to ${[...g.schemaGrantees].sort().join(', ')}`);
-    const f = g.function;
-    if (!f) out.push(`function ${EVENT_TRIGGER_FUNCTION} was missing`);
+    for (const [name, md5] of GUARD_FUNCTIONS) {
+      const f = g.functions.find((x) => x.name === name);
+      const fn = `function platform_guard.${name}()`;
+      if (!f) out.push(`${fn} was missing`);
+      else {
+        if (!f.ownerPrivileged) out.push(`${fn} was owned by ${f.owner}, not by a privileged role`);
+        if (f.sourceMd5 !== md5 || f.language !== 'plpgsql') out.push(`${fn} had been replaced (its definition differed from sql/roles/event-trigger.sql)`);
+        if (!f.securityDefiner || (f.config ?? []).join(';') !== GUARD_CONFIG) out.push(`${fn} had lost SECURITY DEFINER or its pinned search_path`);
+      }
+    }
+    if (!g.ddlRole) out.push(`role ${DDL_ROLE} was missing`);
     else {
-      if (!f.ownerPrivileged) out.push(`function ${EVENT_TRIGGER_FUNCTION} was owned by ${f.owner}, not by a privileged role`);
-      if (f.sourceMd5 !== GUARD_SOURCE_MD5 || f.language !== 'plpgsql') out.push(`function ${EVENT_TRIGGER_FUNCTION} had been replaced (its definition differed from sql/roles/event-trigger.sql)`);
-      if (!f.securityDefiner || (f.config ?? []).join(';') !== GUARD_CONFIG) out.push(`function ${EVENT_TRIGGER_FUNCTION} had lost SECURITY DEFINER or its pinned search_path`);
+      if (g.ddlRole.login) out.push(`role ${DDL_ROLE} had LOGIN or another attribute`);
+      if (g.ddlRole.members.length || g.ddlRole.memberOf.length) out.push(`role ${DDL_ROLE} had memberships (${[...g.ddlRole.members, ...g.ddlRole.memberOf].sort().join(', ')})`);
     }
   }
-  if (!et) out.push('event trigger platform_roles_enforce_prefix was missing');
-  else if (et.function !== EVENT_TRIGGER_FUNCTION) out.push(`event trigger platform_roles_enforce_prefix ran ${et.function} instead of ${EVENT_TRIGGER_FUNCTION}`);
+  const triggers = g?.triggers ?? (state.eventTrigger ? [{ name: 'platform_roles_enforce_prefix', event: 'ddl_command_end', ...state.eventTrigger }] : []);
+  for (const want of GUARD_TRIGGERS) {
+    const t = triggers.find((x) => x.name === want.name);
+    if (!t) out.push(`event trigger ${want.name} was missing`);
+    else if (t.function !== want.function || t.event !== want.event) out.push(`event trigger ${want.name} ran ${t.function} on ${t.event} instead of ${want.function} on ${want.event}`);
+  }
   return out;
 }
 

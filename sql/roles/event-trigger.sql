@@ -30,6 +30,20 @@
 --      ALTER TABLE ... ADD CONSTRAINT, RENAME CONSTRAINT), and anything created earlier in the same
 --      transaction by a route that fires no event trigger at all.
 -- sql_drop and table_rewrite are not used: a drop or a rewrite cannot give an object a new name.
+--
+-- Routes that fire no event trigger at all (checked on PostgreSQL 16): EXPLAIN ANALYZE CREATE TABLE
+-- AS, EXPLAIN ANALYZE SELECT INTO and EXPLAIN ANALYZE CREATE MATERIALIZED VIEW create their relation
+-- inside EXPLAIN, and REASSIGN OWNED changes owners without firing anything. So a service owner
+-- holds CREATE on the application schema only while one of its DDL commands runs: the schema's
+-- CREATE belongs to the NOLOGIN role platform_ddl, the ddl_command_start trigger grants
+-- platform_ddl to the owner role that runs a DDL command (INHERIT TRUE, SET FALSE), and the
+-- ddl_command_end function revokes it once the command's objects passed the check. EXPLAIN is not
+-- a DDL command, so it finds no CREATE privilege ("permission denied for schema"); anything such
+-- a route creates while a command runs (user code inside the command) is caught by check 2 above.
+-- platform_ddl itself may own nothing. A membership left over by any accident is revoked by the
+-- next apply like any other membership the registry does not grant. Same-service DDL transactions
+-- queue behind each other on that membership row until the first one ends.
+-- https://www.postgresql.org/docs/16/sql-explain.html
 -- https://www.postgresql.org/docs/16/event-trigger-definition.html
 -- https://www.postgresql.org/docs/16/functions-event-triggers.html
 --
@@ -50,10 +64,56 @@
 
 -- name: install_guard
 DROP EVENT TRIGGER IF EXISTS platform_roles_enforce_prefix;
+DROP EVENT TRIGGER IF EXISTS platform_roles_open_ddl;
 DROP SCHEMA IF EXISTS platform_guard CASCADE;
 CREATE SCHEMA platform_guard;
 REVOKE ALL ON SCHEMA platform_guard FROM PUBLIC;
 DROP FUNCTION IF EXISTS platform_roles.enforce_prefix();
+DO $do$
+DECLARE
+  m record;
+BEGIN
+  IF pg_catalog.to_regrole('platform_ddl') IS NULL THEN
+    CREATE ROLE platform_ddl NOLOGIN;
+  END IF;
+  ALTER ROLE platform_ddl WITH NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+  COMMENT ON ROLE platform_ddl IS 'platform-role-schema: holds CREATE on the application schema; granted to a service owner only while its DDL command runs';
+  FOR m IN SELECT pg_catalog.pg_get_userbyid(a.member) AS member, pg_catalog.pg_get_userbyid(a.grantor) AS grantor
+           FROM pg_catalog.pg_auth_members a WHERE a.roleid OPERATOR(pg_catalog.=) pg_catalog.to_regrole('platform_ddl') LOOP
+    EXECUTE pg_catalog.format('REVOKE platform_ddl FROM %I GRANTED BY %I', m.member, m.grantor);
+  END LOOP;
+END
+$do$;
+CREATE FUNCTION platform_guard.open_ddl()
+  RETURNS event_trigger
+  LANGUAGE plpgsql
+  SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  who pg_catalog.name := CASE pg_catalog.current_setting('role')
+                           WHEN 'none' THEN SESSION_USER ELSE pg_catalog.current_setting('role')::pg_catalog.name END;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+                 WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('platform_roles.service')
+                   AND c.relkind OPERATOR(pg_catalog.=) 'r'::"char" AND NOT c.relhassubclass) THEN
+    RETURN;
+  END IF;
+  -- Only while the closing side (enforce_prefix at ddl_command_end) is enabled: a window nobody
+  -- closes would outlive the command.
+  IF pg_catalog.to_regrole('platform_ddl') IS NOT NULL
+     AND EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger t
+                 WHERE t.evtname OPERATOR(pg_catalog.=) 'platform_roles_enforce_prefix'::pg_catalog.name
+                   AND t.evtenabled OPERATOR(pg_catalog.<>) 'D'::"char")
+     AND EXISTS (SELECT 1 FROM ONLY platform_roles.service s WHERE s.owner_role OPERATOR(pg_catalog.=) who AND s.active)
+     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members a
+                     WHERE a.roleid OPERATOR(pg_catalog.=) pg_catalog.to_regrole('platform_ddl')
+                       AND a.member OPERATOR(pg_catalog.=) who::pg_catalog.regrole) THEN
+    EXECUTE pg_catalog.format('GRANT platform_ddl TO %I WITH INHERIT TRUE, SET FALSE', who);
+  END IF;
+END
+$fn$;
+REVOKE ALL ON FUNCTION platform_guard.open_ddl() FROM PUBLIC;
 CREATE FUNCTION platform_guard.enforce_prefix()
   RETURNS event_trigger
   LANGUAGE plpgsql
@@ -62,6 +122,7 @@ CREATE FUNCTION platform_guard.enforce_prefix()
 AS $fn$
 DECLARE
   obj record;
+  who pg_catalog.name;
   registered boolean;
 BEGIN
   -- The registry is read only when it is a plain table (no view, no child table to run code).
@@ -72,9 +133,39 @@ BEGIN
   END IF;
   -- Who ran the command: CURRENT_USER is this function's owner here (SECURITY DEFINER), so the
   -- role set with SET ROLE, or else the login role.
-  registered := EXISTS (SELECT 1 FROM ONLY platform_roles.service s
-                        WHERE s.owner_role OPERATOR(pg_catalog.=) CASE pg_catalog.current_setting('role')
-                                WHEN 'none' THEN SESSION_USER ELSE pg_catalog.current_setting('role')::pg_catalog.name END);
+  who := CASE pg_catalog.current_setting('role') WHEN 'none' THEN SESSION_USER ELSE pg_catalog.current_setting('role')::pg_catalog.name END;
+  registered := EXISTS (SELECT 1 FROM ONLY platform_roles.service s WHERE s.owner_role OPERATOR(pg_catalog.=) who);
+  -- platform_ddl (the CREATE window's role) may own nothing: checked like an owner with no prefix.
+  FOR obj IN
+    WITH candidates AS (
+      SELECT d.classid, d.objid FROM pg_catalog.pg_event_trigger_ddl_commands() d
+      WHERE d.objsubid OPERATOR(pg_catalog.=) 0 AND NOT d.in_extension
+      UNION
+      SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, c.oid FROM pg_catalog.pg_class c
+      WHERE registered AND pg_catalog.age(c.xmin) OPERATOR(pg_catalog.<=) 0
+      UNION
+      SELECT 'pg_catalog.pg_type'::pg_catalog.regclass, t.oid FROM pg_catalog.pg_type t
+      WHERE registered AND pg_catalog.age(t.xmin) OPERATOR(pg_catalog.<=) 0
+      UNION
+      SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass, p.oid FROM pg_catalog.pg_proc p
+      WHERE registered AND pg_catalog.age(p.xmin) OPERATOR(pg_catalog.<=) 0
+    )
+    SELECT k.classid::pg_catalog.regclass::pg_catalog.text AS catalog, k.objid
+    FROM candidates k
+    WHERE (k.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+           AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) k.objid
+                       AND c.relowner OPERATOR(pg_catalog.=) pg_catalog.to_regrole('platform_ddl')))
+       OR (k.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass
+           AND EXISTS (SELECT 1 FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) k.objid
+                       AND t.typowner OPERATOR(pg_catalog.=) pg_catalog.to_regrole('platform_ddl')))
+       OR (k.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+           AND EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) k.objid
+                       AND p.proowner OPERATOR(pg_catalog.=) pg_catalog.to_regrole('platform_ddl')))
+    LIMIT 1
+  LOOP
+    RAISE EXCEPTION '% is owned by platform_ddl, which may own nothing', pg_catalog.pg_describe_object(obj.catalog::pg_catalog.regclass, obj.objid, 0)
+      USING ERRCODE = 'invalid_name';
+  END LOOP;
   FOR obj IN
     WITH candidates AS (
       SELECT d.classid, d.objid FROM pg_catalog.pg_event_trigger_ddl_commands() d
@@ -195,14 +286,35 @@ BEGIN
             HINT = pg_catalog.format('Name it "%s%s" (every object owned by %s must start with "%s").',
                                      obj.prefix, obj.name, obj.owner_role, obj.prefix);
   END LOOP;
+  -- The command passed: close its CREATE window.
+  IF registered AND EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members a
+                            WHERE a.roleid OPERATOR(pg_catalog.=) pg_catalog.to_regrole('platform_ddl')
+                              AND a.member OPERATOR(pg_catalog.=) who::pg_catalog.regrole) THEN
+    EXECUTE pg_catalog.format('REVOKE platform_ddl FROM %I', who);
+  END IF;
 END
 $fn$;
 REVOKE ALL ON FUNCTION platform_guard.enforce_prefix() FROM PUBLIC;
 CREATE EVENT TRIGGER platform_roles_enforce_prefix ON ddl_command_end
   EXECUTE FUNCTION platform_guard.enforce_prefix();
+CREATE EVENT TRIGGER platform_roles_open_ddl ON ddl_command_start
+  EXECUTE FUNCTION platform_guard.open_ddl();
+
+-- The application schema's CREATE moves from the owner roles to platform_ddl (with the triggers).
+-- name: guard_schema_grants
+GRANT CREATE ON SCHEMA {schema} TO platform_ddl;
+
+-- name: guard_revoke_owner_create
+REVOKE CREATE ON SCHEMA {schema} FROM {owners};
 
 -- name: drop_event_trigger
 DROP EVENT TRIGGER IF EXISTS platform_roles_enforce_prefix;
+DROP EVENT TRIGGER IF EXISTS platform_roles_open_ddl;
+
+-- Without the triggers nothing opens a CREATE window: the owner roles get CREATE back directly.
+-- name: restore_owner_create
+GRANT CREATE ON SCHEMA {schema} TO {owners};
 
 -- name: enable_event_trigger
 ALTER EVENT TRIGGER platform_roles_enforce_prefix ENABLE;
+ALTER EVENT TRIGGER platform_roles_open_ddl ENABLE;

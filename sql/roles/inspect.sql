@@ -136,18 +136,31 @@ SELECT pg_catalog.json_build_object(
              'schemaGrantees', (SELECT coalesce(pg_catalog.json_agg(DISTINCT CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee) END), '[]')
                    FROM pg_catalog.aclexplode(coalesce(n.nspacl, pg_catalog.acldefault('n'::"char", n.nspowner))) a
                    WHERE a.grantee OPERATOR(pg_catalog.<>) n.nspowner),
-             'function', (
-               SELECT pg_catalog.json_build_object(
+             'functions', (
+               SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
+                        'name', p.proname,
                         'owner', pg_catalog.pg_get_userbyid(p.proowner),
                         'ownerPrivileged', o.rolsuper OR coalesce((SELECT pg_catalog.pg_has_role(o.oid, x.oid, 'MEMBER')
                               FROM pg_catalog.pg_roles x WHERE x.rolname OPERATOR(pg_catalog.=) 'rds_superuser'::pg_catalog.name), false),
                         'sourceMd5', pg_catalog.md5(p.prosrc),
                         'securityDefiner', p.prosecdef,
                         'config', p.proconfig,
-                        'language', (SELECT l.lanname FROM pg_catalog.pg_language l WHERE l.oid OPERATOR(pg_catalog.=) p.prolang))
+                        'language', (SELECT l.lanname FROM pg_catalog.pg_language l WHERE l.oid OPERATOR(pg_catalog.=) p.prolang))), '[]')
                FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) p.proowner
-               WHERE p.pronamespace OPERATOR(pg_catalog.=) n.oid AND p.proname OPERATOR(pg_catalog.=) 'enforce_prefix'::pg_catalog.name
-                 AND p.pronargs OPERATOR(pg_catalog.=) 0::pg_catalog.int2))
+               WHERE p.pronamespace OPERATOR(pg_catalog.=) n.oid),
+             'triggers', (
+               SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
+                        'name', t.evtname, 'event', t.evtevent, 'enabled', t.evtenabled, 'function', t.evtfoid::pg_catalog.regprocedure::pg_catalog.text)), '[]')
+               FROM pg_catalog.pg_event_trigger t
+               WHERE pg_catalog.starts_with(t.evtname::pg_catalog.text, 'platform_roles_'::pg_catalog.text)),
+             'ddlRole', (
+               SELECT pg_catalog.json_build_object(
+                        'login', d.rolcanlogin OR d.rolsuper OR d.rolcreaterole OR d.rolcreatedb OR d.rolbypassrls OR d.rolreplication,
+                        'members', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.pg_get_userbyid(a.member)), '[]')
+                                    FROM pg_catalog.pg_auth_members a WHERE a.roleid OPERATOR(pg_catalog.=) d.oid),
+                        'memberOf', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.pg_get_userbyid(a.roleid)), '[]')
+                                     FROM pg_catalog.pg_auth_members a WHERE a.member OPERATOR(pg_catalog.=) d.oid))
+               FROM pg_catalog.pg_roles d WHERE d.rolname OPERATOR(pg_catalog.=) 'platform_ddl'::pg_catalog.name))
     FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) n.nspowner
     WHERE n.nspname OPERATOR(pg_catalog.=) 'platform_guard'::pg_catalog.name),
   'stateVersion', pg_catalog.obj_description(pg_catalog.to_regnamespace('platform_roles'), 'pg_namespace'),

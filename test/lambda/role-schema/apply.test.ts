@@ -363,12 +363,16 @@ describe('failures are explained', () => {
     }
   });
 
-  test('the drop-before-upgrade path removes the event trigger, and only that', async () => {
+  test('the drop-before-upgrade path removes the event triggers and gives the owners CREATE back; re-enabling closes it again', async () => {
     const desired = { ...SEEDS, eventTrigger: 'absent' as const };
     const { main, privileged } = await applyBoth(pg, 'matrix', desired);
-    expect(main.executed).toBe(0);
-    expect(privileged.statements.map((s) => s.display)).toEqual(['DROP EVENT TRIGGER IF EXISTS platform_roles_enforce_prefix']);
+    // Without the triggers nothing opens a CREATE window, so the owner roles get CREATE back directly.
+    expect(main.statements.map((s) => s.kind)).toEqual(['schema', 'schema']);
+    expect(privileged.statements.map((s) => s.display.split(';\n').slice(0, 2))).toEqual([['DROP EVENT TRIGGER IF EXISTS platform_roles_enforce_prefix', 'DROP EVENT TRIGGER IF EXISTS platform_roles_open_ddl']]);
+    expect((await pg.query("SELECT has_schema_privilege('gtown', 'public', 'CREATE') AS c", [], 'matrix')).rows[0].c).toBe(true);
     expect((await applyBoth(pg, 'matrix', SEEDS)).privileged.executed).toBe(1);
+    expect((await pg.query("SELECT has_schema_privilege('gtown', 'public', 'CREATE') AS c", [], 'matrix')).rows[0].c).toBe(false);
+    expect((await applyBoth(pg, 'matrix', SEEDS)).main.executed).toBe(0);
   });
 });
 

@@ -53,14 +53,14 @@ async function inTx(client: Client, sql: string, setRole?: string): Promise<(Err
 }
 
 /** The same attack as gtown logged in directly, and as the applier and a superuser after SET ROLE gtown. */
-async function rejectedEverywhere(sql: string, message: RegExp): Promise<void> {
+async function rejectedEverywhere(sql: string, message: RegExp, code = '42602'): Promise<void> {
   for (const [client, setRole] of [[c.gtown, undefined], [c.applier, 'gtown'], [c.su, 'gtown']] as const) {
     const err = await inTx(client, sql, setRole);
     expect({ via: setRole ? `SET ROLE from ${setRole && client === c.su ? 'superuser' : 'applier'}` : 'login', error: err?.message }).toEqual({
       via: expect.any(String),
       error: expect.stringMatching(message),
     });
-    expect(err?.code).toBe('42602');
+    expect(err?.code).toBe(code);
   }
 }
 
@@ -136,10 +136,10 @@ describe('scope 2: prefix enforcement has no side doors', () => {
   });
 
   test('ALTER … OWNER TO gtown of an unprefixed object is refused, whoever runs it', async () => {
-    for (const client of [c.applier, c.su]) {
-      const err = await inTx(client, 'CREATE TABLE handed_over (id int); ALTER TABLE handed_over OWNER TO gtown');
-      expect(err?.message).toMatch(/table "public\.handed_over" is owned by gtown/);
-    }
+    // The applier is stopped by PostgreSQL itself (the new owner needs CREATE on the schema, which an
+    // owner role holds only while its own DDL runs); a superuser, who skips that check, by the trigger.
+    expect((await inTx(c.applier, 'CREATE TABLE handed_over (id int); ALTER TABLE handed_over OWNER TO gtown'))?.message).toMatch(/permission denied for schema public/);
+    expect((await inTx(c.su, 'CREATE TABLE handed_over (id int); ALTER TABLE handed_over OWNER TO gtown'))?.message).toMatch(/table "public\.handed_over" is owned by gtown/);
   });
 
   test('a legitimate migration, logged in as gtown: its own prefixed objects of every kind, altered and dropped', async () => {
@@ -172,6 +172,54 @@ describe('scope 2: prefix enforcement has no side doors', () => {
   });
 });
 
+describe('scope 2: routes that fire no event trigger (EXPLAIN ANALYZE, REASSIGN OWNED)', () => {
+  const DENIED = /permission denied for schema public/;
+
+  test.each([
+    ['EXPLAIN ANALYZE CREATE TABLE … AS', 'EXPLAIN ANALYZE CREATE TABLE explained AS SELECT 1 AS one'],
+    ['EXPLAIN ANALYZE CREATE TABLE … AS … WITH NO DATA', 'EXPLAIN ANALYZE CREATE TABLE explained AS SELECT 1 AS one WITH NO DATA'],
+    ['EXPLAIN ANALYZE SELECT … INTO', 'EXPLAIN ANALYZE SELECT 1 AS one INTO explained'],
+    ['EXPLAIN ANALYZE CREATE MATERIALIZED VIEW', 'EXPLAIN ANALYZE CREATE MATERIALIZED VIEW explained AS SELECT 1 AS one'],
+    ['EXPLAIN ANALYZE CREATE TABLE … AS onto another service\'s prefix', 'EXPLAIN ANALYZE CREATE TABLE ag_explained AS SELECT 1 AS one'],
+    ['EXPLAIN ANALYZE CREATE TABLE … AS right after a DDL command in the same transaction', 'CREATE TABLE gt_before (id int); EXPLAIN ANALYZE CREATE TABLE explained AS SELECT 1 AS one'],
+  ])('%s: refused, no CREATE privilege outside a DDL command', async (_what, sql) => {
+    await rejectedEverywhere(sql, DENIED, '42501');
+  });
+
+  test('EXPLAIN ANALYZE run by code inside a DDL command (while the CREATE window is open) is caught when the command ends', async () => {
+    await rejectedEverywhere(
+      "CREATE FUNCTION gt_sneak() RETURNS int LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'EXPLAIN ANALYZE CREATE TABLE sneaky AS SELECT 1 AS one'; RETURN 1; END $$; CREATE TABLE gt_cover AS SELECT gt_sneak() AS n",
+      /table "public\.sneaky" is owned by gtown .* prefix "gt_"/,
+    );
+  });
+
+  test('the CREATE window closes: after a committed DDL command no owner holds CREATE or platform_ddl', async () => {
+    await c.gtown.query('CREATE TABLE gt_window (id int); DROP TABLE gt_window');
+    const r = await c.su.query(
+      "SELECT has_schema_privilege('gtown', 'public', 'CREATE') AS can, (SELECT count(*)::int FROM pg_auth_members WHERE roleid = 'platform_ddl'::regrole) AS members",
+    );
+    expect(r.rows[0]).toEqual({ can: false, members: 0 });
+  });
+
+  test('REASSIGN OWNED … TO gtown: refused for every role the registry lets gtown hold', async () => {
+    await c.su.query("CREATE ROLE legacy NOLOGIN; CREATE TABLE legacy_orders (id int); ALTER TABLE legacy_orders OWNER TO legacy");
+    for (const from of ['agown', APPLIER, 'legacy', 'gtapp', 'platform_ddl']) {
+      await rejectedEverywhere(`REASSIGN OWNED BY ${from} TO gtown`, /permission denied to reassign objects/, '42501');
+    }
+  });
+
+  test('platform_ddl owns nothing: handing objects to it from inside a DDL command is refused', async () => {
+    // gtown holds platform_ddl during its command, but without SET, so PostgreSQL refuses itself.
+    await rejectedEverywhere(
+      "CREATE FUNCTION gt_hand_over() RETURNS int LANGUAGE plpgsql AS $$ BEGIN REASSIGN OWNED BY gtown TO platform_ddl; RETURN 1; END $$; CREATE TABLE gt_cover AS SELECT gt_hand_over() AS n",
+      /must be able to SET ROLE "platform_ddl"/,
+      '42501',
+    );
+    // And the trigger refuses it even from a superuser, who skips that check.
+    expect((await inTx(c.su, 'CREATE TABLE gt_given (id int); ALTER TABLE gt_given OWNER TO platform_ddl'))?.message).toMatch(/table public\.gt_given is owned by platform_ddl, which may own nothing/);
+  });
+});
+
 describe('scope 3: the trigger cannot be undermined', () => {
   test('the applier can neither replace nor drop the function, nor create beside it', async () => {
     for (const sql of [
@@ -197,8 +245,9 @@ describe('scope 3: the trigger cannot be undermined', () => {
       throw e;
     }
     try {
-      // With no plain table to read, the function reads nothing (so no view code runs as its owner).
-      expect(await inTx(c.gtown, 'CREATE TABLE via_view (id int)')).toBeUndefined();
+      // With no plain table to read, the functions read nothing (so no view code runs as their
+      // owner), and no CREATE window opens: it fails closed.
+      expect((await inTx(c.gtown, 'CREATE TABLE gt_via_view (id int)'))?.message).toMatch(/permission denied for schema public/);
     } finally {
       await c.applier.query('DROP VIEW platform_roles.service; ALTER TABLE platform_roles.service_t RENAME TO service');
     }
@@ -221,11 +270,17 @@ describe('scope 3: the trigger cannot be undermined', () => {
     ['made SECURITY INVOKER', 'ALTER FUNCTION platform_guard.enforce_prefix() SECURITY INVOKER', /had lost SECURITY DEFINER/],
     ['handed to the applier', `ALTER FUNCTION platform_guard.enforce_prefix() OWNER TO ${APPLIER}`, new RegExp(`was owned by ${APPLIER}, not by a privileged role`)],
     ['its schema opened to the applier', `GRANT CREATE ON SCHEMA platform_guard TO ${APPLIER}`, new RegExp(`schema platform_guard granted privileges to ${APPLIER}`)],
+    ['a CREATE window left open (the closing trigger disabled)', 'ALTER EVENT TRIGGER platform_roles_enforce_prefix DISABLE; GRANT platform_ddl TO gtown', /role platform_ddl had memberships \(gtown\)/],
     ['the whole schema dropped', 'DROP SCHEMA platform_guard CASCADE', /schema platform_guard was missing; event trigger platform_roles_enforce_prefix was missing/],
-  ])('tampered (%s, as on RDS where the master user is the privileged role): the next privileged apply repairs it and says what it repaired', async (_what, tamper, repaired) => {
+  ])('tampered (%s, as on RDS where the master user is the privileged role): the next privileged apply repairs it and says what it repaired', async (what, tamper, repaired) => {
     await pg.query(tamper, [], DB);
-    // Whatever was done, a full apply still succeeds (the repair runs first) and names the repair;
-    // the main step alone cannot repair it but is not blocked unless the function blocks all DDL.
+    // The main step alone (the applier cannot repair it) is not blocked, unless the function now
+    // fails every DDL command: only the privileged role, which planted it, can lift that.
+    const mainAlone = applyRoleSchema(c.applier, SEEDS, { steps: 'main' });
+    if (what.includes('fails every command')) await expect(mainAlone).rejects.toThrow(/no DDL for anyone/);
+    else await expect(mainAlone).resolves.toBeDefined();
+    // Whatever was done, a full apply by the privileged role succeeds (the repair runs first) and
+    // names the repair.
     const lines: string[] = [];
     const env = Object.fromEntries(SEEDS.roles.map((r) => [`ROLES_PASSWORD_${r.name.toUpperCase()}`, passwordOf(r.name)]));
     const url = pg.url({ database: DB });

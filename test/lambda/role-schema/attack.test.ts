@@ -189,12 +189,15 @@ describe('safe sessions: the trojan set in public never runs', () => {
       // Planted as gtown, logged in directly. (The event trigger checks names; a look-alike of a
       // catalog function cannot carry a prefix, so these stand for anything the trigger does not
       // see, or that was there before the role schema was adopted.)
-      await inspectVictim('ALTER EVENT TRIGGER platform_roles_enforce_prefix DISABLE');
+      // Both triggers: the one that checks names, and the one that opens gtown's CREATE window.
+      await inspectVictim('ALTER EVENT TRIGGER platform_roles_enforce_prefix DISABLE; ALTER EVENT TRIGGER platform_roles_open_ddl DISABLE');
+      await inspectVictim('GRANT CREATE ON SCHEMA public TO gtown');
       const ddl = await trojanDdl(calledFunctions(sql), sql);
       await gtown.query(ddl.join(';\n'));
       planted = ddl.filter((d) => d.startsWith('CREATE FUNCTION')).length;
     } finally {
-      await inspectVictim('ALTER EVENT TRIGGER platform_roles_enforce_prefix ENABLE');
+      await inspectVictim('REVOKE CREATE ON SCHEMA public FROM gtown');
+      await inspectVictim('ALTER EVENT TRIGGER platform_roles_enforce_prefix ENABLE; ALTER EVENT TRIGGER platform_roles_open_ddl ENABLE');
       await gtown.end();
     }
   });

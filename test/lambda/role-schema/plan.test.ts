@@ -71,10 +71,15 @@ describe('planStatements', () => {
   });
 
   test('event trigger: absent drops it, unmanaged leaves it, a disabled one is enabled', () => {
-    const guard = { schemaOwner: 'postgres', schemaOwnerPrivileged: true, schemaGrantees: [], function: { owner: 'postgres', ownerPrivileged: true, sourceMd5: GUARD_SOURCE_MD5, securityDefiner: true, config: [GUARD_CONFIG], language: 'plpgsql' } };
-    const withTrigger = (enabled: string): CatalogState => ({ ...empty, guard, eventTrigger: { enabled, function: EVENT_TRIGGER_FUNCTION } });
+    const fn = (name: string) => ({ name, owner: 'postgres', ownerPrivileged: true, sourceMd5: GUARD_SOURCE_MD5[name], securityDefiner: true, config: [GUARD_CONFIG], language: 'plpgsql' });
+    const triggers = (enabled: string) => [
+      { name: 'platform_roles_enforce_prefix', event: 'ddl_command_end', enabled, function: EVENT_TRIGGER_FUNCTION },
+      { name: 'platform_roles_open_ddl', event: 'ddl_command_start', enabled, function: 'platform_guard.open_ddl()' },
+    ];
+    const guard = (enabled: string) => ({ schemaOwner: 'postgres', schemaOwnerPrivileged: true, schemaGrantees: [], functions: [fn('enforce_prefix'), fn('open_ddl')], triggers: triggers(enabled), ddlRole: { login: false, members: [], memberOf: [] } });
+    const withTrigger = (enabled: string): CatalogState => ({ ...empty, guard: guard(enabled), eventTrigger: { enabled, function: EVENT_TRIGGER_FUNCTION } });
     const et = (state: CatalogState, mode: 'present' | 'absent' | 'unmanaged') =>
-      planStatements(state, { ...desired(), eventTrigger: mode }, new Map()).filter((s) => s.kind === 'event-trigger').map((s) => s.sql.split('\n')[0]);
+      planStatements(state, { ...desired(), eventTrigger: mode }, new Map()).filter((s) => s.kind === 'event-trigger').map((s) => s.sql.split(';\n')[0]);
     expect(et(withTrigger('O'), 'absent')).toEqual(['DROP EVENT TRIGGER IF EXISTS platform_roles_enforce_prefix']);
     expect(et(withTrigger('D'), 'unmanaged')).toEqual([]);
     expect(et(withTrigger('D'), 'present')).toEqual(['ALTER EVENT TRIGGER platform_roles_enforce_prefix ENABLE']);
