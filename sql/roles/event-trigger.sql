@@ -1,66 +1,22 @@
--- The prefix-enforcement event trigger and its function (issue 10, scopes 2 and 3).
---
--- Who may run this: a superuser, or on RDS the master user (rds_superuser). The applier treats it
--- as a separate, "privileged" step: tests run it as a superuser while everything else runs as a
--- plain CREATEROLE/CREATEDB role, as on RDS.
---
--- The rule (README, role-schema section): every object owned by a registered owner role (`gtown`
--- for prefix `gt_`, active or retired) is named with that service's prefix:
---   * relations of every kind: tables, partitioned tables, views, materialized views, sequences,
---     foreign tables, composite types, indexes (an index is owned by its table's owner; TOAST
---     tables and their indexes are the server's and are not checked);
---   * types (enum, domain, range, base), functions, procedures and aggregates, schemas, collations,
---     conversions, text search configurations and dictionaries, extended statistics, operator
---     classes and families;
---   * operators carry no name to prefix: an operator owned by a service must take one of that
---     service's own types as an operand (so no service can shadow or squat pg_catalog's or another
---     service's operators);
---   * sub-objects (columns, constraints, triggers, policies, rules) are scoped to their table and
---     are not checked by name, but an index a constraint creates is a relation and is checked.
--- Objects owned by roles outside the registry (the applier, administrators) are not checked, and
--- neither are temporary objects (session-local) or objects an extension creates.
---
--- How: there is no WHEN TAG filter, so a command tag that did not exist when this was written
--- cannot slip past. At ddl_command_end the function checks
---   1. every object pg_event_trigger_ddl_commands() reports (its owner AFTER the command, so
---      ALTER ... OWNER TO {p}own and CREATE SCHEMA ... AUTHORIZATION {p}own count), and
---   2. when the current user is a registered owner role (logged in directly or via SET ROLE),
---      every catalog row of the kinds above that this transaction created or changed
---      (age(xmin) <= 0): sub-commands the command list does not report separately (the index of
---      ALTER TABLE ... ADD CONSTRAINT, RENAME CONSTRAINT), and anything created earlier in the same
---      transaction by a route that fires no event trigger at all.
--- sql_drop and table_rewrite are not used: a drop or a rewrite cannot give an object a new name.
---
--- Routes that fire no event trigger at all (checked on PostgreSQL 16): EXPLAIN ANALYZE CREATE TABLE
--- AS, EXPLAIN ANALYZE SELECT INTO and EXPLAIN ANALYZE CREATE MATERIALIZED VIEW create their relation
--- inside EXPLAIN, and REASSIGN OWNED changes owners without firing anything. So a service owner
--- holds CREATE on the application schema only while one of its DDL commands runs: the schema's
--- CREATE belongs to the NOLOGIN role platform_ddl, the ddl_command_start trigger grants
--- platform_ddl to the owner role that runs a DDL command (INHERIT TRUE, SET FALSE), and the
--- ddl_command_end function revokes it once the command's objects passed the check. EXPLAIN is not
--- a DDL command, so it finds no CREATE privilege ("permission denied for schema"); anything such
--- a route creates while a command runs (user code inside the command) is caught by check 2 above.
--- platform_ddl itself may own nothing. A membership left over by any accident is revoked by the
--- next apply like any other membership the registry does not grant. Same-service DDL transactions
--- queue behind each other on that membership row until the first one ends.
--- https://www.postgresql.org/docs/16/sql-explain.html
--- https://www.postgresql.org/docs/16/event-trigger-definition.html
--- https://www.postgresql.org/docs/16/functions-event-triggers.html
---
--- Scope 3: the function lives in its own schema, platform_guard, which the privileged role creates
--- and owns, so the applier can neither drop nor replace it. Each privileged apply also compares the
--- function's definition (a hash of its source, its owner, SECURITY DEFINER, its pinned
--- search_path) and the schema's owner and ACL with this file, and re-installs all of it when
--- anything differs, naming what it repaired. The re-install drops the event trigger first (event
--- trigger commands fire no event trigger), so a broken function cannot make the repair fail.
---
--- Operational rules (RDS):
---   * Never on a read replica: the applier refuses to run on a server in recovery. The trigger
---     reaches the replica through physical replication; DDL cannot run there anyway.
---   * Drop it before a MAJOR version upgrade (RDS refuses to upgrade, or the upgrade fails, with
---     event triggers present): deploy with `enforcePrefixes: false` on the RoleSchema construct,
---     or run `npm run roles -- apply --env <env> --database-url <url> --drop-event-trigger`;
---     upgrade; then deploy/apply again with it enabled, which re-creates it.
+-- The prefix-enforcement guard (issue 10, scopes 2-3), run by the privileged step (a superuser, or
+-- the RDS master user). The rule per object kind, the routes that fire no event trigger, and why
+-- CREATE is held by platform_ddl: README, "The three-tier role schema". In short:
+--   * enforce_prefix() at ddl_command_end, no WHEN TAG filter: every object the command reports,
+--     and (for a service owner's command) every catalog row this transaction created or changed,
+--     owned by a registered owner must carry its prefix; operators must take one of its own types;
+--     platform_ddl owns nothing. Then it closes the command's CREATE window.
+--   * open_ddl() at ddl_command_start grants platform_ddl (the application schema's CREATE) to the
+--     owner role running the command, so EXPLAIN ANALYZE CREATE TABLE AS / SELECT INTO / CREATE
+--     MATERIALIZED VIEW, which fire no event trigger, find no CREATE privilege.
+--   * Both live in schema platform_guard, owned by the privileged role; each privileged apply
+--     compares them with this file (plan.ts guardProblems) and re-installs everything, triggers
+--     dropped first, when anything differs.
+-- The function bodies run with search_path = pg_catalog, pg_temp pinned by their SET clause (and
+-- checked by hash), so they name catalog functions and operators unqualified.
+-- https://www.postgresql.org/docs/16/event-trigger-matrix.html
+-- https://www.postgresql.org/docs/16/sql-createfunction.html#SQL-CREATEFUNCTION-SECURITY
+-- Before a MAJOR version upgrade, drop the triggers (enforcePrefixes: false, or the CLI's
+-- --drop-event-trigger); never on a read replica (the applier refuses to run there).
 
 -- name: install_guard
 DROP EVENT TRIGGER IF EXISTS platform_roles_enforce_prefix;
@@ -91,25 +47,25 @@ CREATE FUNCTION platform_guard.open_ddl()
   SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-  who pg_catalog.name := CASE pg_catalog.current_setting('role')
-                           WHEN 'none' THEN SESSION_USER ELSE pg_catalog.current_setting('role')::pg_catalog.name END;
+  who name := CASE current_setting('role')
+                           WHEN 'none' THEN SESSION_USER ELSE current_setting('role')::name END;
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
-                 WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('platform_roles.service')
-                   AND c.relkind OPERATOR(pg_catalog.=) 'r'::"char" AND NOT c.relhassubclass) THEN
+  IF NOT EXISTS (SELECT 1 FROM pg_class c
+                 WHERE c.oid = to_regclass('platform_roles.service')
+                   AND c.relkind = 'r'::"char" AND NOT c.relhassubclass) THEN
     RETURN;
   END IF;
   -- Only while the closing side (enforce_prefix at ddl_command_end) is enabled: a window nobody
   -- closes would outlive the command.
-  IF pg_catalog.to_regrole('platform_ddl') IS NOT NULL
-     AND EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger t
-                 WHERE t.evtname OPERATOR(pg_catalog.=) 'platform_roles_enforce_prefix'::pg_catalog.name
-                   AND t.evtenabled OPERATOR(pg_catalog.<>) 'D'::"char")
-     AND EXISTS (SELECT 1 FROM ONLY platform_roles.service s WHERE s.owner_role OPERATOR(pg_catalog.=) who AND s.active)
-     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members a
-                     WHERE a.roleid OPERATOR(pg_catalog.=) pg_catalog.to_regrole('platform_ddl')
-                       AND a.member OPERATOR(pg_catalog.=) who::pg_catalog.regrole) THEN
-    EXECUTE pg_catalog.format('GRANT platform_ddl TO %I WITH INHERIT TRUE, SET FALSE', who);
+  IF to_regrole('platform_ddl') IS NOT NULL
+     AND EXISTS (SELECT 1 FROM pg_event_trigger t
+                 WHERE t.evtname = 'platform_roles_enforce_prefix'::name
+                   AND t.evtenabled <> 'D'::"char")
+     AND EXISTS (SELECT 1 FROM ONLY platform_roles.service s WHERE s.owner_role = who AND s.active)
+     AND NOT EXISTS (SELECT 1 FROM pg_auth_members a
+                     WHERE a.roleid = to_regrole('platform_ddl')
+                       AND a.member = who::regrole) THEN
+    EXECUTE format('GRANT platform_ddl TO %I WITH INHERIT TRUE, SET FALSE', who);
   END IF;
 END
 $fn$;
@@ -122,72 +78,72 @@ CREATE FUNCTION platform_guard.enforce_prefix()
 AS $fn$
 DECLARE
   obj record;
-  who pg_catalog.name;
+  who name;
   registered boolean;
 BEGIN
   -- The registry is read only when it is a plain table (no view, no child table to run code).
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
-                 WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('platform_roles.service')
-                   AND c.relkind OPERATOR(pg_catalog.=) 'r'::"char" AND NOT c.relhassubclass) THEN
+  IF NOT EXISTS (SELECT 1 FROM pg_class c
+                 WHERE c.oid = to_regclass('platform_roles.service')
+                   AND c.relkind = 'r'::"char" AND NOT c.relhassubclass) THEN
     RETURN;
   END IF;
   -- Who ran the command: CURRENT_USER is this function's owner here (SECURITY DEFINER), so the
   -- role set with SET ROLE, or else the login role.
-  who := CASE pg_catalog.current_setting('role') WHEN 'none' THEN SESSION_USER ELSE pg_catalog.current_setting('role')::pg_catalog.name END;
-  registered := EXISTS (SELECT 1 FROM ONLY platform_roles.service s WHERE s.owner_role OPERATOR(pg_catalog.=) who);
+  who := CASE current_setting('role') WHEN 'none' THEN SESSION_USER ELSE current_setting('role')::name END;
+  registered := EXISTS (SELECT 1 FROM ONLY platform_roles.service s WHERE s.owner_role = who);
   -- platform_ddl (the CREATE window's role) may own nothing: checked like an owner with no prefix.
   FOR obj IN
     WITH candidates AS (
-      SELECT d.classid, d.objid FROM pg_catalog.pg_event_trigger_ddl_commands() d
-      WHERE d.objsubid OPERATOR(pg_catalog.=) 0 AND NOT d.in_extension
+      SELECT d.classid, d.objid FROM pg_event_trigger_ddl_commands() d
+      WHERE d.objsubid = 0 AND NOT d.in_extension
       UNION
-      SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, c.oid FROM pg_catalog.pg_class c
-      WHERE registered AND pg_catalog.age(c.xmin) OPERATOR(pg_catalog.<=) 0
+      SELECT 'pg_class'::regclass, c.oid FROM pg_class c
+      WHERE registered AND age(c.xmin) <= 0
       UNION
-      SELECT 'pg_catalog.pg_type'::pg_catalog.regclass, t.oid FROM pg_catalog.pg_type t
-      WHERE registered AND pg_catalog.age(t.xmin) OPERATOR(pg_catalog.<=) 0
+      SELECT 'pg_type'::regclass, t.oid FROM pg_type t
+      WHERE registered AND age(t.xmin) <= 0
       UNION
-      SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass, p.oid FROM pg_catalog.pg_proc p
-      WHERE registered AND pg_catalog.age(p.xmin) OPERATOR(pg_catalog.<=) 0
+      SELECT 'pg_proc'::regclass, p.oid FROM pg_proc p
+      WHERE registered AND age(p.xmin) <= 0
     )
-    SELECT k.classid::pg_catalog.regclass::pg_catalog.text AS catalog, k.objid
+    SELECT k.classid::regclass::text AS catalog, k.objid
     FROM candidates k
-    WHERE (k.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-           AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) k.objid
-                       AND c.relowner OPERATOR(pg_catalog.=) pg_catalog.to_regrole('platform_ddl')))
-       OR (k.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass
-           AND EXISTS (SELECT 1 FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) k.objid
-                       AND t.typowner OPERATOR(pg_catalog.=) pg_catalog.to_regrole('platform_ddl')))
-       OR (k.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
-           AND EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) k.objid
-                       AND p.proowner OPERATOR(pg_catalog.=) pg_catalog.to_regrole('platform_ddl')))
+    WHERE (k.classid = 'pg_class'::regclass
+           AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = k.objid
+                       AND c.relowner = to_regrole('platform_ddl')))
+       OR (k.classid = 'pg_type'::regclass
+           AND EXISTS (SELECT 1 FROM pg_type t WHERE t.oid = k.objid
+                       AND t.typowner = to_regrole('platform_ddl')))
+       OR (k.classid = 'pg_proc'::regclass
+           AND EXISTS (SELECT 1 FROM pg_proc p WHERE p.oid = k.objid
+                       AND p.proowner = to_regrole('platform_ddl')))
     LIMIT 1
   LOOP
-    RAISE EXCEPTION '% is owned by platform_ddl, which may own nothing', pg_catalog.pg_describe_object(obj.catalog::pg_catalog.regclass, obj.objid, 0)
+    RAISE EXCEPTION '% is owned by platform_ddl, which may own nothing', pg_describe_object(obj.catalog::regclass, obj.objid, 0)
       USING ERRCODE = 'invalid_name';
   END LOOP;
   FOR obj IN
     WITH candidates AS (
-      SELECT d.classid, d.objid FROM pg_catalog.pg_event_trigger_ddl_commands() d
-      WHERE d.objsubid OPERATOR(pg_catalog.=) 0 AND NOT d.in_extension
+      SELECT d.classid, d.objid FROM pg_event_trigger_ddl_commands() d
+      WHERE d.objsubid = 0 AND NOT d.in_extension
       UNION
-      SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, c.oid FROM pg_catalog.pg_class c
-      WHERE registered AND pg_catalog.age(c.xmin) OPERATOR(pg_catalog.<=) 0
+      SELECT 'pg_class'::regclass, c.oid FROM pg_class c
+      WHERE registered AND age(c.xmin) <= 0
       UNION
-      SELECT 'pg_catalog.pg_type'::pg_catalog.regclass, t.oid FROM pg_catalog.pg_type t
-      WHERE registered AND pg_catalog.age(t.xmin) OPERATOR(pg_catalog.<=) 0
+      SELECT 'pg_type'::regclass, t.oid FROM pg_type t
+      WHERE registered AND age(t.xmin) <= 0
       UNION
-      SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass, p.oid FROM pg_catalog.pg_proc p
-      WHERE registered AND pg_catalog.age(p.xmin) OPERATOR(pg_catalog.<=) 0
+      SELECT 'pg_proc'::regclass, p.oid FROM pg_proc p
+      WHERE registered AND age(p.xmin) <= 0
       UNION
-      SELECT 'pg_catalog.pg_operator'::pg_catalog.regclass, o.oid FROM pg_catalog.pg_operator o
-      WHERE registered AND pg_catalog.age(o.xmin) OPERATOR(pg_catalog.<=) 0
+      SELECT 'pg_operator'::regclass, o.oid FROM pg_operator o
+      WHERE registered AND age(o.xmin) <= 0
       UNION
-      SELECT 'pg_catalog.pg_namespace'::pg_catalog.regclass, n.oid FROM pg_catalog.pg_namespace n
-      WHERE registered AND pg_catalog.age(n.xmin) OPERATOR(pg_catalog.<=) 0
+      SELECT 'pg_namespace'::regclass, n.oid FROM pg_namespace n
+      WHERE registered AND age(n.xmin) <= 0
       UNION
-      SELECT 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass, x.oid FROM pg_catalog.pg_statistic_ext x
-      WHERE registered AND pg_catalog.age(x.xmin) OPERATOR(pg_catalog.<=) 0
+      SELECT 'pg_statistic_ext'::regclass, x.oid FROM pg_statistic_ext x
+      WHERE registered AND age(x.xmin) <= 0
     ),
     objects AS (
       SELECT k.classid, o.kind, o.nsp, o.name, o.owner, o.operand_owners
@@ -196,101 +152,101 @@ BEGIN
         SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'v' THEN 'view'
                               WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'
                               WHEN 'f' THEN 'foreign table' WHEN 'c' THEN 'type' ELSE 'index' END,
-               c.relnamespace, c.relname::pg_catalog.text, c.relowner, NULL::pg_catalog.oid[]
-        FROM pg_catalog.pg_class c
-        WHERE k.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-          AND c.oid OPERATOR(pg_catalog.=) k.objid AND c.relkind OPERATOR(pg_catalog.<>) 't'::"char"
+               c.relnamespace, c.relname::text, c.relowner, NULL::oid[]
+        FROM pg_class c
+        WHERE k.classid = 'pg_class'::regclass
+          AND c.oid = k.objid AND c.relkind <> 't'::"char"
         UNION ALL
-        SELECT 'type', t.typnamespace, t.typname::pg_catalog.text, t.typowner, NULL
-        FROM pg_catalog.pg_type t
-        WHERE k.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass
-          AND t.oid OPERATOR(pg_catalog.=) k.objid
-          AND t.typrelid OPERATOR(pg_catalog.=) 0::pg_catalog.oid                 -- a relation's row type: checked as the relation
-          AND NOT (t.typcategory OPERATOR(pg_catalog.=) 'A'::"char"               -- an array type named after its element type
-                   AND t.typelem OPERATOR(pg_catalog.<>) 0::pg_catalog.oid)
+        SELECT 'type', t.typnamespace, t.typname::text, t.typowner, NULL
+        FROM pg_type t
+        WHERE k.classid = 'pg_type'::regclass
+          AND t.oid = k.objid
+          AND t.typrelid = 0::oid                 -- a relation's row type: checked as the relation
+          AND NOT (t.typcategory = 'A'::"char"               -- an array type named after its element type
+                   AND t.typelem <> 0::oid)
         UNION ALL
         SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,
-               p.pronamespace, p.proname::pg_catalog.text, p.proowner, NULL
-        FROM pg_catalog.pg_proc p
-        WHERE k.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
-          AND p.oid OPERATOR(pg_catalog.=) k.objid
+               p.pronamespace, p.proname::text, p.proowner, NULL
+        FROM pg_proc p
+        WHERE k.classid = 'pg_proc'::regclass
+          AND p.oid = k.objid
         UNION ALL
-        SELECT 'operator', o.oprnamespace, o.oprname::pg_catalog.text, o.oprowner,
-               ARRAY(SELECT t.typowner FROM pg_catalog.pg_type t
-                     WHERE t.oid OPERATOR(pg_catalog.=) ANY (ARRAY[o.oprleft, o.oprright]))
-        FROM pg_catalog.pg_operator o
-        WHERE k.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass
-          AND o.oid OPERATOR(pg_catalog.=) k.objid
+        SELECT 'operator', o.oprnamespace, o.oprname::text, o.oprowner,
+               ARRAY(SELECT t.typowner FROM pg_type t
+                     WHERE t.oid = ANY (ARRAY[o.oprleft, o.oprright]))
+        FROM pg_operator o
+        WHERE k.classid = 'pg_operator'::regclass
+          AND o.oid = k.objid
         UNION ALL
-        SELECT 'schema', n.oid, n.nspname::pg_catalog.text, n.nspowner, NULL
-        FROM pg_catalog.pg_namespace n
-        WHERE k.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass
-          AND n.oid OPERATOR(pg_catalog.=) k.objid
+        SELECT 'schema', n.oid, n.nspname::text, n.nspowner, NULL
+        FROM pg_namespace n
+        WHERE k.classid = 'pg_namespace'::regclass
+          AND n.oid = k.objid
         UNION ALL
-        SELECT 'collation', x.collnamespace, x.collname::pg_catalog.text, x.collowner, NULL
-        FROM pg_catalog.pg_collation x
-        WHERE k.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_collation'::pg_catalog.regclass
-          AND x.oid OPERATOR(pg_catalog.=) k.objid
+        SELECT 'collation', x.collnamespace, x.collname::text, x.collowner, NULL
+        FROM pg_collation x
+        WHERE k.classid = 'pg_collation'::regclass
+          AND x.oid = k.objid
         UNION ALL
-        SELECT 'conversion', x.connamespace, x.conname::pg_catalog.text, x.conowner, NULL
-        FROM pg_catalog.pg_conversion x
-        WHERE k.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_conversion'::pg_catalog.regclass
-          AND x.oid OPERATOR(pg_catalog.=) k.objid
+        SELECT 'conversion', x.connamespace, x.conname::text, x.conowner, NULL
+        FROM pg_conversion x
+        WHERE k.classid = 'pg_conversion'::regclass
+          AND x.oid = k.objid
         UNION ALL
-        SELECT 'text search configuration', x.cfgnamespace, x.cfgname::pg_catalog.text, x.cfgowner, NULL
-        FROM pg_catalog.pg_ts_config x
-        WHERE k.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_ts_config'::pg_catalog.regclass
-          AND x.oid OPERATOR(pg_catalog.=) k.objid
+        SELECT 'text search configuration', x.cfgnamespace, x.cfgname::text, x.cfgowner, NULL
+        FROM pg_ts_config x
+        WHERE k.classid = 'pg_ts_config'::regclass
+          AND x.oid = k.objid
         UNION ALL
-        SELECT 'text search dictionary', x.dictnamespace, x.dictname::pg_catalog.text, x.dictowner, NULL
-        FROM pg_catalog.pg_ts_dict x
-        WHERE k.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_ts_dict'::pg_catalog.regclass
-          AND x.oid OPERATOR(pg_catalog.=) k.objid
+        SELECT 'text search dictionary', x.dictnamespace, x.dictname::text, x.dictowner, NULL
+        FROM pg_ts_dict x
+        WHERE k.classid = 'pg_ts_dict'::regclass
+          AND x.oid = k.objid
         UNION ALL
-        SELECT 'statistics object', x.stxnamespace, x.stxname::pg_catalog.text, x.stxowner, NULL
-        FROM pg_catalog.pg_statistic_ext x
-        WHERE k.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass
-          AND x.oid OPERATOR(pg_catalog.=) k.objid
+        SELECT 'statistics object', x.stxnamespace, x.stxname::text, x.stxowner, NULL
+        FROM pg_statistic_ext x
+        WHERE k.classid = 'pg_statistic_ext'::regclass
+          AND x.oid = k.objid
         UNION ALL
-        SELECT 'operator class', x.opcnamespace, x.opcname::pg_catalog.text, x.opcowner, NULL
-        FROM pg_catalog.pg_opclass x
-        WHERE k.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_opclass'::pg_catalog.regclass
-          AND x.oid OPERATOR(pg_catalog.=) k.objid
+        SELECT 'operator class', x.opcnamespace, x.opcname::text, x.opcowner, NULL
+        FROM pg_opclass x
+        WHERE k.classid = 'pg_opclass'::regclass
+          AND x.oid = k.objid
         UNION ALL
-        SELECT 'operator family', x.opfnamespace, x.opfname::pg_catalog.text, x.opfowner, NULL
-        FROM pg_catalog.pg_opfamily x
-        WHERE k.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_opfamily'::pg_catalog.regclass
-          AND x.oid OPERATOR(pg_catalog.=) k.objid
+        SELECT 'operator family', x.opfnamespace, x.opfname::text, x.opfowner, NULL
+        FROM pg_opfamily x
+        WHERE k.classid = 'pg_opfamily'::regclass
+          AND x.oid = k.objid
       ) o(kind, nsp, name, owner, operand_owners)
     )
     SELECT o.kind, n.nspname, o.name, s.owner_role, s.prefix, s.service, o.operand_owners IS NOT NULL AS is_operator
     FROM objects o
-    JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) o.nsp
-    JOIN ONLY platform_roles.service s ON s.owner_role OPERATOR(pg_catalog.=) pg_catalog.pg_get_userbyid(o.owner)
-    WHERE n.nspname OPERATOR(pg_catalog.<>) 'pg_toast'::pg_catalog.name
-      AND NOT pg_catalog.starts_with(n.nspname::pg_catalog.text, 'pg_temp_'::pg_catalog.text)
-      AND NOT pg_catalog.starts_with(n.nspname::pg_catalog.text, 'pg_toast_temp_'::pg_catalog.text)
-      AND CASE WHEN o.operand_owners IS NOT NULL THEN NOT (o.owner OPERATOR(pg_catalog.=) ANY (o.operand_owners))
-               ELSE NOT pg_catalog.starts_with(o.name, s.prefix) END
+    JOIN pg_namespace n ON n.oid = o.nsp
+    JOIN ONLY platform_roles.service s ON s.owner_role = pg_get_userbyid(o.owner)
+    WHERE n.nspname <> 'pg_toast'::name
+      AND NOT starts_with(n.nspname::text, 'pg_temp_'::text)
+      AND NOT starts_with(n.nspname::text, 'pg_toast_temp_'::text)
+      AND CASE WHEN o.operand_owners IS NOT NULL THEN NOT (o.owner = ANY (o.operand_owners))
+               ELSE NOT starts_with(o.name, s.prefix) END
     ORDER BY 1, 2, 3
   LOOP
     IF obj.is_operator THEN
       RAISE EXCEPTION 'operator %.% is owned by % (service "%") but takes none of the service''s own types: an operator carries no name prefix, so a service may only define operators on its own types',
           obj.nspname, obj.name, obj.owner_role, obj.service
         USING ERRCODE = 'invalid_name',
-              HINT = pg_catalog.format('Define it on a type named "%s..." that %s owns, or use a function named "%s...".', obj.prefix, obj.owner_role, obj.prefix);
+              HINT = format('Define it on a type named "%s..." that %s owns, or use a function named "%s...".', obj.prefix, obj.owner_role, obj.prefix);
     END IF;
     RAISE EXCEPTION '% "%.%" is owned by % (service "%") but its name does not start with the service''s prefix "%"',
         obj.kind, obj.nspname, obj.name, obj.owner_role, obj.service, obj.prefix
       USING ERRCODE = 'invalid_name',
-            HINT = pg_catalog.format('Name it "%s%s" (every object owned by %s must start with "%s").',
+            HINT = format('Name it "%s%s" (every object owned by %s must start with "%s").',
                                      obj.prefix, obj.name, obj.owner_role, obj.prefix);
   END LOOP;
   -- The command passed: close its CREATE window.
-  IF registered AND EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members a
-                            WHERE a.roleid OPERATOR(pg_catalog.=) pg_catalog.to_regrole('platform_ddl')
-                              AND a.member OPERATOR(pg_catalog.=) who::pg_catalog.regrole) THEN
-    EXECUTE pg_catalog.format('REVOKE platform_ddl FROM %I', who);
+  IF registered AND EXISTS (SELECT 1 FROM pg_auth_members a
+                            WHERE a.roleid = to_regrole('platform_ddl')
+                              AND a.member = who::regrole) THEN
+    EXECUTE format('REVOKE platform_ddl FROM %I', who);
   END IF;
 END
 $fn$;
