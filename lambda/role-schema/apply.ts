@@ -1,15 +1,19 @@
 /**
- * The applier: inspect, diff, apply, in one transaction under an advisory lock.
+ * The applier: inspect, diff, apply, in one transaction under the apply lock.
  *
- * Round trips: 1) BEGIN + timeouts + advisory lock + inspect; 2) the recorded credentials (only
+ * Round trips: 1) BEGIN + timeouts + apply lock + inspect; 2) the recorded credentials (only
  * when the state exists and some role has a credential); 3) the new SCRAM verifiers as one bind
  * parameter (only when a password is set: no verifier is ever part of a statement's text); 4) every
- * planned statement and COMMIT as one batch, or ROLLBACK when there is nothing to do. So a no-op re-apply executes no DDL, and the
- * number of round trips does not grow with the number of services.
+ * planned statement and COMMIT as one batch, or ROLLBACK when there is nothing to do, followed by
+ * the look for open sessions of retired services' roles (ended next, only if there are any). So a
+ * no-op re-apply executes no DDL, and the number of round trips does not grow with the number of
+ * services.
  *
- * The advisory lock serialises concurrent applies (two deploys, a deploy and the CLI): the second
+ * The apply lock serialises concurrent applies (two deploys, a deploy and the CLI): the second
  * one inspects only after the first committed, finds nothing left to do, and no "tuple
- * concurrently updated" can happen between them.
+ * concurrently updated" can happen between them. It is EXCLUSIVE on platform_roles.apply_lock,
+ * which only the applier can lock (templates.sql, apply_lock): an advisory lock would let any
+ * login block every apply.
  */
 import type { ClientBase, QueryResult } from 'pg';
 import templatesSql from '../../sql/roles/templates.sql';
@@ -17,11 +21,10 @@ import { rejectedLogins, resolveCredentials, type LoginCheck } from './credentia
 import type { DesiredState } from './desired';
 import { inspectQuery, type CatalogState, type CredentialRow } from './inspect';
 import { planStatements, summarize, type Statement } from './plan';
-import { parseTemplates } from './sql';
+import { ident, list, literal, parseTemplates, render } from './sql';
+import { parseRoleComment } from './desired';
 import { SET_LOCAL_SAFE_SEARCH_PATH } from '../shared/safe-session';
 
-/** Key of the transaction-scoped advisory lock every apply takes. */
-export const ADVISORY_LOCK_KEY = '7268120545120010241';
 
 export interface ApplyOptions {
   /** `plan` inspects and plans, then rolls back. @default 'apply' */
@@ -58,6 +61,8 @@ export interface ApplyResult {
   readonly summary: Record<string, number>;
   /** Drift the apply could not repair, by name (e.g. a membership granted by a superuser). */
   readonly warnings: readonly string[];
+  /** Sessions of retired services' roles that the apply ended (after its commit). */
+  readonly endedSessions: number;
 }
 
 /** A failure with a message fit for CloudFormation and a terminal: what failed, and where. */
@@ -72,8 +77,15 @@ export class RoleSchemaError extends Error {
 }
 
 const TEMPLATES = parseTemplates(templatesSql);
+/** The lock every apply takes (templates.sql, apply_lock). */
+const APPLY_LOCK = TEMPLATES.get('apply_lock')!;
+/** Key of the advisory lock the first apply takes, before the lock table exists. */
+export const ADVISORY_LOCK_KEY = /pg_advisory_xact_lock\((\d+)\)/.exec(APPLY_LOCK)![1];
 const READ_CREDENTIALS = TEMPLATES.get('read_credentials')!;
 const SET_VERIFIERS = TEMPLATES.get('set_verifiers')!;
+const RETIRED_SESSIONS = TEMPLATES.get('retired_sessions')!;
+const GRANT_ROLE_FOR_SIGNAL = TEMPLATES.get('grant_role_for_signal')!;
+const END_SESSION = TEMPLATES.get('end_session')!;
 
 /**
  * The verifiers the statements read from `platform_roles.verifiers`, as the one bind parameter of
@@ -124,7 +136,7 @@ export async function applyRoleSchema(client: ClientBase, desired: DesiredState,
     SET_LOCAL_SAFE_SEARCH_PATH,
     `SET LOCAL lock_timeout = ${millis(opts.lockTimeoutMs, 30_000)}`,
     `SET LOCAL statement_timeout = ${millis(opts.statementTimeoutMs, 120_000)}`,
-    `SELECT pg_catalog.pg_advisory_xact_lock(${ADVISORY_LOCK_KEY})`,
+    APPLY_LOCK,
   ].join(';\n');
 
   let open = false;
@@ -176,6 +188,12 @@ export async function applyRoleSchema(client: ClientBase, desired: DesiredState,
       throw new RoleSchemaError('the role schema state (platform_roles) is missing or outdated: run the main step before the privileged one');
     }
 
+    // Sessions of retired services' roles are looked for after the commit (in the same round trip)
+    // and ended: NOLOGIN stops new ones only.
+    const retired = mode === 'apply' && steps !== 'privileged' ? retiredRoles(state, desired) : [];
+    const sessionsSql = retired.length ? `;\n${render(RETIRED_SESSIONS, { roles: list(retired.map((r) => literal(r))) })}` : '';
+    let endedSessions = 0;
+
     const result = (executed: number): ApplyResult => ({
       database: state.database,
       user: state.user,
@@ -187,9 +205,14 @@ export async function applyRoleSchema(client: ClientBase, desired: DesiredState,
       summary: summarize(selected),
       // Memberships are main-step work: the privileged step alone does not repeat its warnings.
       warnings: steps === 'privileged' ? [] : warnings,
+      endedSessions,
     });
 
     if (mode === 'plan' || selected.length === 0) {
+      if (sessionsSql) {
+        open = false;
+        endedSessions = await endSessions(client, lastRows(await q(`ROLLBACK${sessionsSql}`)) as Session[], warnings);
+      }
       await rollback();
       return result(0);
     }
@@ -202,8 +225,9 @@ export async function applyRoleSchema(client: ClientBase, desired: DesiredState,
       }
       // COMMIT rides in the same batch; on an error the server skips the rest and the
       // transaction stays open (aborted) until the ROLLBACK below.
-      await q(`${selected.map((st) => st.sql).join(';\n')};\nCOMMIT`);
+      const done = await q(`${selected.map((st) => st.sql).join(';\n')};\nCOMMIT${sessionsSql}`);
       open = false;
+      if (sessionsSql) endedSessions = await endSessions(client, lastRows(done) as Session[], warnings);
     } catch (e) {
       await rollback();
       throw await diagnose(client, begin, selected, verifiers, e);
@@ -212,6 +236,53 @@ export async function applyRoleSchema(client: ClientBase, desired: DesiredState,
   } finally {
     await rollback();
   }
+}
+
+interface Session {
+  readonly pid: number;
+  readonly role: string;
+}
+
+/** Roles of retired services: they carry this database's marker but left the registry (as plan.ts decides). */
+function retiredRoles(state: CatalogState, desired: DesiredState): string[] {
+  const wanted = new Set(desired.roles.map((r) => r.name));
+  return state.roles
+    .filter((r) => !wanted.has(r.name) && parseRoleComment(r.comment)?.db === state.database)
+    .map((r) => r.name)
+    .sort();
+}
+
+/**
+ * Ends the given sessions (of retired roles), in a transaction that is rolled back: it only holds
+ * the temporary memberships PostgreSQL 16 asks for (templates.sql, grant_role_for_signal). One that
+ * cannot be ended is named in `warnings`; the next apply tries again.
+ */
+async function endSessions(client: ClientBase, sessions: readonly Session[], warnings: string[]): Promise<number> {
+  if (sessions.length === 0) return 0;
+  let ended = 0;
+  await client.query(`BEGIN;\n${SET_LOCAL_SAFE_SEARCH_PATH}`);
+  try {
+    for (const role of [...new Set(sessions.map((x) => x.role))]) {
+      await client.query('SAVEPOINT signal_grant');
+      try {
+        await client.query(render(GRANT_ROLE_FOR_SIGNAL, { role: ident(role) }));
+      } catch {
+        await client.query('ROLLBACK TO SAVEPOINT signal_grant'); // ending its sessions will say why
+      }
+    }
+    for (const x of sessions) {
+      await client.query('SAVEPOINT end_session');
+      try {
+        if ((await client.query(END_SESSION, [x.pid])).rows[0]?.ended) ended++;
+      } catch (e) {
+        await client.query('ROLLBACK TO SAVEPOINT end_session');
+        warnings.push(`could not end session ${x.pid} of retired role "${x.role}": ${(e as Error).message}`);
+      }
+    }
+  } finally {
+    await client.query('ROLLBACK').catch(() => undefined);
+  }
+  return ended;
 }
 
 /**

@@ -152,6 +152,7 @@ export async function main(argv: readonly string[], env: Record<string, string |
     if (args.command === 'apply') for (const st of result.statements) if (st.repair) io.out(`roles: ${st.repair}`);
     if (result.skipped.length) io.out(`-- skipped ${result.skipped.length} privileged statement(s) (--skip-privileged): ${result.skipped.map((s) => s.kind).join(', ')}`);
     for (const w of result.warnings) io.out(`-- warning: not repaired: ${w}`);
+    if (result.endedSessions) io.out(`-- ended ${result.endedSessions} open session(s) of retired services' roles`);
     if (nologin.length) io.out(`-- NOLOGIN (no password given): ${nologin.join(', ')}`);
     return EXIT.OK;
   } catch (e) {

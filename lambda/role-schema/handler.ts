@@ -158,6 +158,7 @@ export function makeHandler(deps: HandlerDeps) {
           executed: result.executed,
           summary: result.summary,
           roundTrips: result.roundTrips,
+          endedSessions: result.endedSessions,
           statements: result.statements.slice(0, 300).map((s) => s.display),
         });
         for (const st of result.statements) if (st.repair && result.executed > 0) logger.warn(st.repair);

@@ -1,5 +1,6 @@
 -- The role schema's own state, in a schema only the applier (its owner) can read or write:
 --   service     the prefix registry the event trigger reads (active and retired services);
+--   apply_lock  the lock every apply takes (below);
 --   credential  for each login role, how the applier last set its authentication: the salt and a
 --               SHA-256 of the SCRAM verifier it sent, so that a re-apply can tell "same password"
 --               without ever storing or sending a plaintext password (pg_authid is unreadable on RDS).
@@ -23,6 +24,12 @@ CREATE TABLE IF NOT EXISTS platform_roles.credential (
   iterations integer,
   digest     text
 );
+
+-- The apply lock (templates.sql, apply_lock): every apply takes EXCLUSIVE on this table. Only its
+-- owner, the applier, can: nobody else has a privilege on it or USAGE on this schema, and the weaker
+-- lock anyone may take by OID (ACCESS SHARE) does not conflict with EXCLUSIVE. A PostgreSQL advisory
+-- lock would not do: any login may take any key and hold it to block every apply.
+CREATE TABLE IF NOT EXISTS platform_roles.apply_lock ();
 
 REVOKE ALL ON ALL TABLES IN SCHEMA platform_roles FROM PUBLIC;
 

@@ -6,6 +6,38 @@
 -- from a fixed list; raw text is never interpolated, and rendering fails on a missing or unknown
 -- placeholder.
 
+-- The lock every apply takes first (issue 10, scope 6): EXCLUSIVE on platform_roles.apply_lock,
+-- which only the applier can lock (state.sql). Before the first apply has created it, no service
+-- role exists yet, and a transaction-scoped advisory lock serialises concurrent first applies.
+-- name: apply_lock
+DO $lock$
+BEGIN
+  IF pg_catalog.to_regclass('platform_roles.apply_lock') IS NULL THEN
+    PERFORM pg_catalog.pg_advisory_xact_lock(7268120545120010241);
+  ELSE
+    LOCK TABLE platform_roles.apply_lock IN EXCLUSIVE MODE;
+  END IF;
+END
+$lock$;
+
+-- Sessions still open under roles of retired services ({roles}: quoted names), ended after the
+-- apply that retired them committed (apply.ts, endSessions).
+-- name: retired_sessions
+SELECT a.pid, a.usename::pg_catalog.text AS role
+FROM pg_catalog.pg_stat_activity AS a
+WHERE a.usename OPERATOR(pg_catalog.=) ANY (ARRAY[{roles}]::pg_catalog.name[])
+  AND a.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid();
+
+-- PostgreSQL 16 lets a non-superuser signal the backends of a role only when it has that role's
+-- privileges (an INHERIT membership) or pg_signal_backend. A CREATEROLE applier holds ADMIN on the
+-- roles it created, without INHERIT: it grants itself the membership, ends the sessions, and rolls
+-- the grant back. https://www.postgresql.org/docs/16/functions-admin.html#FUNCTIONS-ADMIN-SIGNAL
+-- name: grant_role_for_signal
+GRANT {role} TO CURRENT_USER WITH INHERIT TRUE, SET FALSE;
+
+-- name: end_session
+SELECT pg_catalog.pg_terminate_backend($1::pg_catalog.int4) AS ended;
+
 -- name: create_schema
 CREATE SCHEMA IF NOT EXISTS {schema};
 

@@ -17,7 +17,7 @@ import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } fr
 import { mockClient } from 'aws-sdk-client-mock';
 import { Client } from 'pg';
 import templatesSql from '../../../sql/roles/templates.sql';
-import { applyRoleSchema } from '../../../lambda/role-schema/apply';
+import { ADVISORY_LOCK_KEY, applyRoleSchema } from '../../../lambda/role-schema/apply';
 import { main as rolesCli } from '../../../lambda/role-schema/cli';
 import { pgLoginCheck } from '../../../lambda/role-schema/credentials';
 import { makeHandler } from '../../../lambda/role-schema/handler';
@@ -30,7 +30,7 @@ import { collectDigest, formatDigest } from '../../../lambda/db-health/digest';
 import { DEFAULT_SERVICES, roleNames } from '../../../lib/config/service-registry';
 import { templateJson } from '../../support/assembly';
 import { readServerLogs, startPostgres, type TestPostgres } from '../../support/postgres';
-import { APPLIER, APPLIER_PASSWORD, applierConnection, applyBoth, createDatabase, desiredFor, passwordOf, setupCluster } from './fixtures';
+import { APPLIER, APPLIER_PASSWORD, applierConnection, applyBoth, attempt, createDatabase, desiredFor, loginAs, passwordOf, setupCluster } from './fixtures';
 
 let pg: TestPostgres;
 const DB = 'creds';
@@ -59,6 +59,8 @@ beforeAll(async () => {
   pg = await startPostgres([...parameterGroupFlags(), '-c', 'log_statement=all', '-c', 'log_min_duration_statement=0']);
   await setupCluster(pg);
   await createDatabase(pg, DB);
+  // A first apply (every login role created with its verifier), then the privileged step.
+  await applyBoth(pg, DB, SEEDS);
 });
 afterAll(async () => pg?.stop());
 
@@ -80,9 +82,7 @@ describe('scope 5: verifiers never reach statement texts, the digest or the log'
   const opened: Array<() => Promise<void>> = [];
 
   beforeAll(async () => {
-    // 1) A first apply (every login role created with its verifier), then the privileged step.
-    await applyBoth(pg, DB, SEEDS);
-    // 2) A password change (ALTER ROLE … PASSWORD), on a session left open: its last statement
+    // 1) The first apply (top-level beforeAll). 2) A password change (ALTER ROLE … PASSWORD), on a session left open: its last statement
     //    stays readable in pg_stat_activity.
     const a = await applierConnection(pg, DB);
     opened.push(() => a.end());
@@ -258,5 +258,59 @@ describe('scope 5: a login role that changed its own password gets the configure
     expect(await rolesCli(['apply', '--env', 'dev', '--database-url', pg.url({ user: APPLIER, password: APPLIER_PASSWORD, database: DB }), '--skip-privileged'], env, io)).toBe(0);
     expect(lines.join('\n')).toMatch(/password 2/);
     await logsInWithConfigured('mdapp');
+  });
+});
+
+describe('scope 6: no login can block applies; a retired service\'s sessions are ended', () => {
+  test('gtown holding the old advisory lock key, or trying the apply lock, blocks nothing', async () => {
+    const gtown = await loginAs(pg, 'gtown', DB);
+    gtown.on('error', () => undefined);
+    try {
+      // Any login may take any advisory lock key: this one would have blocked every apply.
+      expect((await gtown.query(`SELECT pg_catalog.pg_try_advisory_lock(${ADVISORY_LOCK_KEY}) AS got`)).rows[0].got).toBe(true);
+      // The apply lock itself is out of its reach.
+      await gtown.query('BEGIN');
+      expect(await attempt(gtown, 'LOCK TABLE platform_roles.apply_lock IN ACCESS SHARE MODE')).toMatch(/permission denied for schema platform_roles/);
+      await gtown.query('ROLLBACK');
+      const oid = (await gtown.query("SELECT c.oid FROM pg_catalog.pg_class c WHERE c.relname = 'apply_lock'")).rows[0].oid as number;
+      await gtown.query('BEGIN');
+      await gtown.query('SELECT pg_catalog.pg_relation_size($1::oid)', [oid]); // what anyone may do by OID
+      const a = await applierConnection(pg, DB);
+      try {
+        const r = await applyRoleSchema(a, desiredFor([...DEFAULT_SERVICES, { name: 'locker', prefix: 'lk_' }]), { steps: 'main', lockTimeoutMs: 2000 });
+        expect(r.executed).toBeGreaterThan(0);
+        expect((await applyRoleSchema(a, SEEDS, { steps: 'main', lockTimeoutMs: 2000 })).executed).toBeGreaterThan(0);
+      } finally {
+        await a.end();
+      }
+    } finally {
+      await gtown.query('ROLLBACK').catch(() => undefined);
+      await gtown.end();
+    }
+  });
+
+  test('retiring a service ends its roles\' open sessions, which a CREATEROLE applier may do only through a membership', async () => {
+    const WITH = desiredFor([...DEFAULT_SERVICES, { name: 'retiree', prefix: 'rt_' }]);
+    await applyBoth(pg, DB, WITH);
+    const open = await Promise.all(['rtown', 'rtapp', 'rtuser'].map((r) => loginAs(pg, r, DB)));
+    for (const c of open) c.on('error', () => undefined);
+    const a = await applierConnection(pg, DB);
+    try {
+      // PostgreSQL 16's rule, live: the applier created rtapp (ADMIN, no INHERIT) and cannot signal it.
+      const pid = (await open[1].query('SELECT pg_catalog.pg_backend_pid() AS pid')).rows[0].pid as number;
+      expect(await attempt(a, `SELECT pg_catalog.pg_terminate_backend(${pid})`)).toMatch(/permission denied to terminate process/);
+
+      const r = await applyRoleSchema(a, SEEDS, { steps: 'main' });
+      expect(r.warnings.filter((w) => /could not end session/.test(w))).toEqual([]);
+      expect(r.endedSessions).toBe(3);
+      for (const c of open) await expect(c.query('SELECT 1')).rejects.toThrow(/terminating connection|Connection terminated|not queryable/);
+      await expect(loginAs(pg, 'rtapp', DB)).rejects.toThrow(/not permitted to log in/);
+      // The temporary memberships were rolled back.
+      const members = await a.query("SELECT r.rolname FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles r ON r.oid = m.roleid WHERE m.member = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user) AND m.inherit_option AND r.rolname IN ('rtapp', 'rtuser')");
+      expect(members.rows).toEqual([]);
+    } finally {
+      await a.end();
+      for (const c of open) await c.end().catch(() => undefined);
+    }
   });
 });
