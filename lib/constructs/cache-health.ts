@@ -192,7 +192,7 @@ export class CacheHealth extends Construct {
     };
     const sampled = `a sample of at most ${s.scanMaxKeys.toLocaleString('en-US')} keys per probe`;
     add('keys-without-ttl', 'warning', {
-      alarmDescription: `${env} cache: keys without a TTL in namespaces that must expire (${this.props.mustExpire.join(', ')}; seed 000), seen in ${sampled}. They never leave and fill memory; the probe's log names a few.`,
+      alarmDescription: `${env} cache: keys without a TTL in namespaces that must expire (${this.props.mustExpire.join(', ')}: progress that polling reads), seen in ${sampled}. They never leave and fill memory; the probe's log names a few.`,
       metric: this.metric('keys_without_ttl'),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
