@@ -1,6 +1,7 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
+import { AlertHeartbeat } from '../constructs/alert-heartbeat';
 import { AlertPathHealth } from '../constructs/alert-path-health';
 import { AlertThreads } from '../constructs/alert-threads';
 import { AlertTopics, type AlertTopicMap } from '../constructs/alert-topics';
@@ -31,6 +32,8 @@ export class AlertingStack extends Stack {
   public readonly deadLetters: DeadLetterEveryHop;
   /** The unencrypted topic ElastiCache publishes its events to; it feeds the warning queue. */
   public readonly cacheEvents: ElastiCacheEventTopic;
+  /** The dead man's switch: heartbeats through every severity's path, alarmed on the health topic. */
+  public readonly heartbeat: AlertHeartbeat;
 
   constructor(scope: Construct, id: string, props: AlertingStackProps) {
     super(scope, id, props);
@@ -48,6 +51,7 @@ export class AlertingStack extends Stack {
       app: this.appMode(props.config),
       extraTopics: { [this.cacheEvents.severity]: [this.cacheEvents.topic] },
     });
+    this.heartbeat = new AlertHeartbeat(this, 'Heartbeat', { envName: props.config.name, topics: this.alertTopics, healthTopic: this.health.topic });
   }
 
   /** Slack app mode's settings and thread table, when `alerting.slack.mode` is `app`. */

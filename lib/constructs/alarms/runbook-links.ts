@@ -65,6 +65,9 @@ export const RUNBOOKS: Readonly<Record<string, RunbookRef>> = {
   // lib/constructs/dead-letter-every-hop.ts
   'alerts-undelivered-by-sns': 'alerting#alerts-undelivered-by-sns-sns-could-not-deliver',
   'alerts-undelivered-by-eventbridge': 'alerting#alerts-undelivered-by-eventbridge-an-event-missed-its-target',
+  // lib/constructs/alert-heartbeat.ts
+  'alerting-heartbeat-missing': 'alerting#alerting-heartbeat-missing-the-alert-path-is-silent',
+  'alerting-slack-check-failed': 'alerting#alerting-slack-check-failed-a-webhook-or-token-is-wrong',
 };
 
 /** The catalogue key of an alarm name: `prod-cache-002-cpu` → `cache-{n}-cpu`. */
