@@ -102,6 +102,7 @@ export class DataStack extends Stack {
       instance: this.database.instance,
       instanceClass: db.instanceClass,
       allocatedStorageGiB: db.allocatedStorageGiB,
+      maxAllocatedStorageGiB: db.maxAllocatedStorageGiB,
       replica: this.database.replica,
       replicaInstanceClass: db.replicaInstanceClass,
       thresholds: config.alarms,

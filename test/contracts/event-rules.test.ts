@@ -37,9 +37,21 @@ interface Contract {
 const BACKUP_DOC = 'https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html';
 const EBS_DOC = 'https://docs.aws.amazon.com/ebs/latest/userguide/ebs-cloud-watch-events.html';
 const DLM_DOC = 'https://docs.aws.amazon.com/ebs/latest/userguide/monitor-cloudwatch-events.html';
+const RDS_EVENTS_DOC = 'https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Events.overview.html#events-examples';
 const SECRETS_DOC = 'https://docs.aws.amazon.com/secretsmanager/latest/userguide/retrieve-ct-entries.html';
 
 const CONTRACTS: Record<string, Contract> = {
+  // RDS events of the PostgreSQL instances (lib/constructs/alarms/database-alarms.ts: through
+  // EventBridge because RDS sends no notification to an encrypted SNS topic). Scoped to the
+  // instances by ARN in `resources`, so AWS's samples (someone else's instance) must not match.
+  'RDS DB Instance Event': {
+    doc: RDS_EVENTS_DOC,
+    match: ['rds/eventbridge-db-instance-failover.json', 'rds/eventbridge-db-instance-stopped.json'],
+    noMatch: ['rds/eventbridge-db-parameter-group.json', 'rds/eventbridge-db-snapshot-deleted.json'],
+    adapt: (e, { pattern }) => {
+      if (Array.isArray(pattern.resources)) e.resources = [pattern.resources[0]];
+    },
+  },
   'Backup Job State Change': {
     doc: BACKUP_DOC,
     match: ['backup/eventbridge-backup-job-failed.json', 'backup/eventbridge-backup-job-aborted.json', 'backup/eventbridge-backup-job-expired.json'],

@@ -82,6 +82,8 @@ export function literalPattern(pattern: unknown): any {
     const p = pattern as Record<string, any>;
     if (p.Ref) return `<${p.Ref}>`;
     if (p['Fn::GetAtt']) return `<${p['Fn::GetAtt'].join('.')}>`;
+    // An ARN built from parts (`arn:<AWS::Partition>:rds:<AWS::Region>:…:db:<PrimaryLogicalId>`).
+    if (p['Fn::Join']) return (p['Fn::Join'][1] as unknown[]).map(literalPattern).join(p['Fn::Join'][0]);
     return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, literalPattern(v)]));
   }
   return pattern;

@@ -28,6 +28,8 @@ export const RUNBOOKS: Readonly<Record<string, RunbookRef>> = {
   'db-load': 'database#db-load-sessions-queueing',
   'db-transaction-ids': 'database#db-transaction-ids-and-db-health-xid-age-wraparound-ahead',
   'db-replica-lag': 'database#db-replica-lag-the-replica-is-behind',
+  'db-replica-storage': 'database#db-replica-storage-the-replicas-disk-is-filling',
+  'db-replica-cpu': 'database#db-replica-cpu-replica-cpu-high',
   // lib/constructs/db-health.ts
   'db-health-connections': 'database#db-connections-too-many-connections',
   'db-health-xid-age': 'database#db-transaction-ids-and-db-health-xid-age-wraparound-ahead',

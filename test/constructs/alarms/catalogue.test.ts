@@ -29,8 +29,9 @@ describe('per-environment shape', () => {
   test.each([
     // env, db alarms, replica-lag alarms, cache nodes
     ['dev', 8, 0, 1],
-    ['staging', 9, 1, 2],
-    ['prod', 9, 1, 2],
+    // 8 on the primary; a replica adds lag, storage and CPU.
+    ['staging', 11, 1, 2],
+    ['prod', 11, 1, 2],
   ] as const)('%s: %d database alarms (%d replica), cache alarms for %d node(s)', (env, db, replica, nodes) => {
     const data = alarmsOf(env, 'Data');
     expect(data.filter((a) => a.Namespace === 'AWS/RDS')).toHaveLength(db);
@@ -47,9 +48,9 @@ describe('per-environment shape', () => {
 
   test('prod: RDS events and ElastiCache notifications reach the alert topics', () => {
     const resources = Object.values(templateJson('prod', 'Data').Resources as Record<string, any>);
-    const sub = resources.find((r) => r.Type === 'AWS::RDS::EventSubscription');
-    expect(sub.Properties.EventCategories).toEqual(expect.arrayContaining(['failover', 'failure', 'low storage', 'maintenance', 'notification']));
-    expect(JSON.stringify(sub.Properties.SnsTopicArn)).toContain('Critical');
+    const rule = resources.find((r) => r.Type === 'AWS::Events::Rule' && r.Properties.EventPattern?.source?.[0] === 'aws.rds');
+    expect(rule.Properties.EventPattern.detail.EventCategories).toEqual(expect.arrayContaining(['failover', 'failure', 'low storage', 'maintenance', 'notification']));
+    expect(JSON.stringify(rule.Properties.Targets[0].Arn)).toContain('Critical');
     const rg = resources.find((r) => r.Type === 'AWS::ElastiCache::ReplicationGroup');
     expect(JSON.stringify(rg.Properties.NotificationTopicArn)).toContain('CacheEventsTopic');
   });

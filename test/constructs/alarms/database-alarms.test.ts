@@ -1,4 +1,4 @@
-import { Template, Match } from 'aws-cdk-lib/assertions';
+import { Template } from 'aws-cdk-lib/assertions';
 import { DatabaseAlarms, RDS_EVENT_CATEGORIES } from '../../../lib/constructs/alarms';
 import { instanceClassSpec, rdsMaxConnections } from '../../../lib/constructs/alarms/instance-classes';
 import { PROD, fixtureStack, refOf } from './support';
@@ -33,6 +33,8 @@ describe('DatabaseAlarms catalogue (db.m7g.large: 8 GiB, 2 vCPUs, 100 GiB)', () 
     ['prod-db-load', 'DBLoad', 'GreaterThanThreshold', 2, 'Average', 'warning', 'prod-db'],
     ['prod-db-transaction-ids', 'MaximumUsedTransactionIDs', 'GreaterThanThreshold', 1_000_000_000, 'Average', 'critical', 'prod-db'],
     ['prod-db-replica-lag', 'ReplicaLag', 'GreaterThanThreshold', 5, 'Maximum', 'warning', 'prod-db-replica'],
+    ['prod-db-replica-storage', 'FreeStorageSpace', 'LessThanThreshold', 10 * GiB, 'Minimum', 'critical', 'prod-db-replica'],
+    ['prod-db-replica-cpu', 'CPUUtilization', 'GreaterThanThreshold', 80, 'Average', 'warning', 'prod-db-replica'],
   ] as const)('%s: %s %s %d, to the %s topic on ALARM and OK', (alarmName, metricName, comparison, threshold, statistic, severity, instance) => {
     const topic = refOf(stack, topics[severity]);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -48,30 +50,31 @@ describe('DatabaseAlarms catalogue (db.m7g.large: 8 GiB, 2 vCPUs, 100 GiB)', () 
     });
   });
 
-  test('exactly the nine alarms, each with a description naming the environment', () => {
+  test('exactly the eleven alarms, each with a description naming the environment', () => {
     const alarms = template.findResources('AWS::CloudWatch::Alarm');
-    expect(Object.keys(alarms)).toHaveLength(9);
+    expect(Object.keys(alarms)).toHaveLength(11);
     for (const a of Object.values(alarms)) expect(a.Properties.AlarmDescription).toMatch(/^prod /);
   });
 
-  test('one RDS event subscription on both instances, to the critical topic, with the Control Tower categories', () => {
-    template.resourceCountIs('AWS::RDS::EventSubscription', 1);
-    template.hasResourceProperties('AWS::RDS::EventSubscription', {
-      SnsTopicArn: refOf(stack, topics.critical),
-      SourceType: 'db-instance',
-      SourceIds: ['prod-db', 'prod-db-replica'],
-      EventCategories: Match.arrayWith(['failover', 'failure', 'low storage', 'maintenance', 'notification', 'configuration change']),
-      Enabled: true,
-    });
+  test('RDS events of both instances go to the critical topic through EventBridge, not an RDS event subscription', () => {
+    template.resourceCountIs('AWS::RDS::EventSubscription', 0);
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    const [rule] = Object.values(template.findResources('AWS::Events::Rule')) as any[];
+    expect(rule.Properties.EventPattern).toMatchObject({ source: ['aws.rds'], 'detail-type': ['RDS DB Instance Event'] });
+    expect(rule.Properties.EventPattern.resources).toHaveLength(2);
+    expect(rule.Properties.EventPattern.detail.EventCategories).toEqual(expect.arrayContaining(['failover', 'failure', 'low storage', 'maintenance', 'notification', 'configuration change']));
+    expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: refOf(stack, topics.critical) })]);
     expect(RDS_EVENT_CATEGORIES).toContain('configuration change');
   });
 });
 
 describe('DatabaseAlarms variations', () => {
-  test('no replica: no ReplicaLag alarm, and the subscription names only the primary', () => {
+  test('no replica: no replica alarms, and the events rule names only the primary', () => {
     const { template } = build({ replica: undefined });
     template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'ReplicaLag' }, 0);
-    template.hasResourceProperties('AWS::RDS::EventSubscription', { SourceIds: ['prod-db'] });
+    expect(Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties.AlarmName).filter((n: string) => n.includes('replica'))).toEqual([]);
+    const [rule] = Object.values(template.findResources('AWS::Events::Rule')) as any[];
+    expect(rule.Properties.EventPattern.resources).toHaveLength(1);
   });
 
   test.each([
@@ -88,12 +91,13 @@ describe('DatabaseAlarms variations', () => {
   test('thresholds follow the config and the class', () => {
     const { template } = build({ instanceClass: 't4g.medium', allocatedStorageGiB: 20, thresholds: { ...PROD.alarms, dbConnectionsRatio: 0.5, dbDiskPercent: 75, dbLoadPerVcpu: 1.5 } });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'DatabaseConnections', Threshold: 225 });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'FreeStorageSpace', Threshold: 5 * 1024 ** 3 });
+    // 75% would be 5 GiB free of 20, above autoscaling's 10% trigger: the storage alarm stays at 2 GiB.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'FreeStorageSpace', Threshold: 2 * 1024 ** 3 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'DBLoad', Threshold: 3 });
   });
 
-  test('eventSubscription: false leaves the subscription out', () => {
-    build({ eventSubscription: false }).template.resourceCountIs('AWS::RDS::EventSubscription', 0);
+  test('eventSubscription: false leaves the events rule out', () => {
+    build({ eventSubscription: false }).template.resourceCountIs('AWS::Events::Rule', 0);
   });
 
   test.each([
