@@ -82,7 +82,14 @@ async function storm() {
   await dynamo.createThreadTable('threads');
   const web = new SlackWeb(slack.token, { slackApiUrl: slack.apiUrl });
   const png = new Uint8Array(12 * 1024).fill(7);
-  const delivery = new AppDelivery(web, new DynamoThreadStore(dynamo.client(), 'threads'), { channels: CHANNELS, graph: async () => png });
+  // Warnings (a skipped parent update, an unavailable table) are counted by message for the report.
+  const warnings = new Map<string, number>();
+  const count = (m: string, ...x: Record<string, unknown>[]) => {
+    const key = `${m}${x[0]?.error ? `: ${String(x[0].error).replace(/prod-svc-\d+/g, '…')}` : ''}`;
+    warnings.set(key, (warnings.get(key) ?? 0) + 1);
+  };
+  const logger = { debug() {}, info() {}, warn: count, error: count };
+  const delivery = new AppDelivery(web, new DynamoThreadStore(dynamo.client(), 'threads'), { channels: CHANNELS, graph: async () => png, logger });
   const invoke = async (event: unknown) => {
     web.deadline = Date.now() + DEADLINE_MS;
     return processEvent(event, { config: { environment: 'prod', criticalMention: 'none', defaultRegion: 'ap-northeast-2' }, webhook: async () => '', poster: { post: async () => ({ ok: false, attempts: 0, permanent: true, error: 'webhook in app mode' }) }, delivery });
@@ -134,6 +141,7 @@ async function storm() {
         parentsShowingFinalState: `${finalState.size - stale.length}/${finalState.size}`,
         stale,
       },
+      warnings: Object.fromEntries(warnings),
     };
   } finally {
     await slack.stop();
