@@ -13,9 +13,14 @@
  *   --drop-event-trigger   drop it (before a major version upgrade; apply again afterwards)
  *   --skip-privileged      skip extensions and the event trigger (when connected as a role that
  *                          is neither superuser nor rds_superuser)
+ *   --privileged-only      only extensions and the event trigger; roles, grants and passwords are
+ *                          left as they are (needs no password)
  *
  * Passwords: ROLES_PASSWORD_<ROLE> (e.g. ROLES_PASSWORD_GTAPP), else ROLES_DEFAULT_PASSWORD;
- * a role with neither is NOLOGIN. They are sent as SCRAM verifiers, never in plaintext.
+ * a role with neither is NOLOGIN. They are sent as SCRAM verifiers, never in plaintext. An `apply`
+ * with no password set at all would turn every password role NOLOGIN (every service locked out):
+ * it is refused (exit 2) before connecting; `--privileged-only` is the explicit way to apply
+ * without passwords.
  * Exit status (scripts/cli-kit.ts): 0 done, 1 failed, 2 bad usage or input (an unknown
  * environment, a malformed URL or port: one line naming it).
  */
@@ -43,9 +48,11 @@ Options:
   --skip-event-trigger       leave the prefix-enforcement event trigger as it is
   --drop-event-trigger       drop it (before a major version upgrade; apply again afterwards)
   --skip-privileged          skip extensions and the event trigger (not a superuser/rds_superuser)
+  --privileged-only          only extensions and the event trigger; roles and passwords untouched
   -h, --help                 this text
 
 Passwords: ROLES_PASSWORD_<ROLE> or ROLES_DEFAULT_PASSWORD; a role with neither is NOLOGIN.
+An apply with no password at all (every login role NOLOGIN) is refused; see --privileged-only.
 Exit codes: 0 done, 1 failed, 2 bad usage or input.`;
 
 interface Args {
@@ -65,6 +72,7 @@ function parseArgs(argv: readonly string[]): Args {
       'skip-event-trigger': { type: 'boolean' },
       'drop-event-trigger': { type: 'boolean' },
       'skip-privileged': { type: 'boolean' },
+      'privileged-only': { type: 'boolean' },
     },
     true,
   );
@@ -72,6 +80,7 @@ function parseArgs(argv: readonly string[]): Args {
   if (positionals.length > 1) throw new UsageError(`one command at a time (got ${positionals.map((p) => JSON.stringify(p)).join(', ')})`);
   const command = oneOf('the command', positionals[0], ['plan', 'apply'] as const);
   if (values['skip-event-trigger'] && values['drop-event-trigger']) throw new UsageError('--skip-event-trigger and --drop-event-trigger exclude each other');
+  if (values['skip-privileged'] && values['privileged-only']) throw new UsageError('--skip-privileged and --privileged-only exclude each other');
   if (values.env === undefined) throw new UsageError('--env is required');
   const env = oneOf('--env', values.env, Object.keys(ENVIRONMENTS));
   if (values['database-url'] === undefined) throw new UsageError('--database-url is required (a local PostgreSQL 16: npm run db:local)');
@@ -80,7 +89,7 @@ function parseArgs(argv: readonly string[]): Args {
     env,
     url: postgresUrl('--database-url', values['database-url']),
     eventTrigger: values['drop-event-trigger'] ? 'absent' : values['skip-event-trigger'] ? 'unmanaged' : 'present',
-    steps: values['skip-privileged'] ? 'main' : 'all',
+    steps: values['skip-privileged'] ? 'main' : values['privileged-only'] ? 'privileged' : 'all',
   };
 }
 
@@ -116,6 +125,14 @@ export async function main(argv: readonly string[], env: Record<string, string |
       eventTrigger: args.eventTrigger,
       where: `${args.env}.roles.services`,
     });
+    const nologin = desired.roles.filter((r) => r.auth.kind === 'none').map((r) => r.name);
+    if (args.command === 'apply' && args.steps !== 'privileged' && nologin.length > 0 && !desired.roles.some((r) => r.auth.kind === 'password')) {
+      // Checked before connecting: nothing was touched.
+      io.err(
+        `roles: refusing to apply: no password is set (ROLES_PASSWORD_<ROLE> or ROLES_DEFAULT_PASSWORD), so all ${nologin.length} login roles would become NOLOGIN (${nologin.slice(0, 4).join(', ')}${nologin.length > 4 ? ', …' : ''}) and every service would be locked out; set the passwords, or apply only extensions and the event trigger with --privileged-only (see --help)`,
+      );
+      return EXIT.USAGE;
+    }
     assertUrlKeepsSafeSession(args.url);
     client = new Client({ connectionString: args.url, application_name: 'role-schema-cli', connectionTimeoutMillis: 10_000, options: SAFE_SESSION_OPTIONS });
     client.on('error', () => undefined);
@@ -134,7 +151,6 @@ export async function main(argv: readonly string[], env: Record<string, string |
     const result = await applyRoleSchema(client, desired, { mode: args.command, steps: args.steps, checkLogin });
     const ms = Date.now() - started;
     const counts = Object.entries(result.summary).map(([k, v]) => `${k} ${v}`).join(', ');
-    const nologin = desired.roles.filter((r) => r.auth.kind === 'none').map((r) => r.name);
     if (args.command === 'plan') {
       for (const st of result.statements) io.out(`${st.display};${st.step === 'privileged' ? ' -- privileged step' : ''}`);
       io.out(
@@ -150,10 +166,11 @@ export async function main(argv: readonly string[], env: Record<string, string |
       );
     }
     if (args.command === 'apply') for (const st of result.statements) if (st.repair) io.out(`roles: ${st.repair}`);
-    if (result.skipped.length) io.out(`-- skipped ${result.skipped.length} privileged statement(s) (--skip-privileged): ${result.skipped.map((s) => s.kind).join(', ')}`);
+    if (result.skipped.length && args.steps === 'privileged') io.out(`-- left out ${result.skipped.length} statement(s) of the main step (--privileged-only): roles, grants and passwords are as they were`);
+    else if (result.skipped.length) io.out(`-- skipped ${result.skipped.length} privileged statement(s) (--skip-privileged): ${result.skipped.map((s) => s.kind).join(', ')}`);
     for (const w of result.warnings) io.out(`-- warning: not repaired: ${w}`);
     if (result.endedSessions) io.out(`-- ended ${result.endedSessions} open session(s) of retired services' roles`);
-    if (nologin.length) io.out(`-- NOLOGIN (no password given): ${nologin.join(', ')}`);
+    if (nologin.length && args.steps !== 'privileged') io.out(`-- NOLOGIN (no password given): ${nologin.join(', ')}`);
     return EXIT.OK;
   } catch (e) {
     io.err(`roles: ${args.command} failed: ${redactUrl((e as Error).message)}`);

@@ -51,9 +51,27 @@ test('without passwords the roles are NOLOGIN, and the output says so', async ()
   expect(r.out).toMatch(/NOLOGIN \(no password given\): gtown, gtapp, gtuser, agown/);
 });
 
+test('an apply with no password set at all is refused before connecting (exit 2); --privileged-only is the explicit way', async () => {
+  // Issue 10, scope 7: it would have turned every login role NOLOGIN. 'platform' was applied with passwords above.
+  const canLogin = async () => (await pg.query("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'gtapp'")).rows[0].rolcanlogin as boolean;
+  expect(await canLogin()).toBe(true);
+  const url = pg.url({ database: 'platform' });
+  const refused = await run(['apply', '--env', 'dev', '--database-url', url]);
+  expect(refused.code).toBe(2);
+  expect(refused.err).toMatch(/^roles: refusing to apply: no password is set \(ROLES_PASSWORD_<ROLE> or ROLES_DEFAULT_PASSWORD\), so all \d+ login roles would become NOLOGIN \(gtown, gtapp, gtuser, agown, …\).*--privileged-only/);
+  expect(await canLogin()).toBe(true);
+  // plan still shows what it would do, and --privileged-only applies the trigger and extensions alone.
+  expect((await run(['plan', '--env', 'dev', '--database-url', url])).code).toBe(0);
+  const priv = await run(['apply', '--env', 'dev', '--database-url', url, '--privileged-only']);
+  expect(priv).toMatchObject({ code: 0, err: '' });
+  expect(priv.out).toMatch(/left out \d+ statement\(s\) of the main step \(--privileged-only\)/);
+  expect(await canLogin()).toBe(true);
+  expect((await run(['apply', '--env', 'dev', '--database-url', url, '--privileged-only', '--skip-privileged'])).code).toBe(2);
+});
+
 test('privileged statements without the rights fail with a hint', async () => {
   await createDatabase(pg, 'privcli');
-  const r = await run(['apply', '--env', 'dev', '--database-url', pg.url({ user: APPLIER, password: APPLIER_PASSWORD, database: 'privcli' })]);
+  const r = await run(['apply', '--env', 'dev', '--database-url', pg.url({ user: APPLIER, password: APPLIER_PASSWORD, database: 'privcli' })], { ROLES_DEFAULT_PASSWORD: PASSWORD });
   expect(r.code).toBe(1);
   expect(r.err).toMatch(/^roles: apply failed: role "applier" is neither a superuser nor a member of rds_superuser.*--skip-privileged/);
 });
