@@ -5,7 +5,7 @@
  * SNS message with ready Slack Block Kit blocks, the shape the notifier posts as it is (the same
  * path as the db-health digest).
  */
-import { SLACK_LIMITS, codeSpan, escapeSlack, fitLines, formatBytes } from '../shared/slack-text';
+import { codeSpan, escapeSlack, fitLines, formatBytes, layoutDigest, type SlackBlock } from '../shared/slack-text';
 import { DIGEST_KIND, type MetricMap } from './contract';
 import type { KeySample, PatternStat, ProbeResult, SampleInfo } from './probe';
 
@@ -17,11 +17,6 @@ export interface DigestData {
   readonly missingTtl: ProbeResult['missingTtl'];
   readonly biggest: readonly KeySample[];
   readonly sample: SampleInfo;
-}
-
-export interface SlackBlock {
-  readonly type: string;
-  readonly [key: string]: unknown;
 }
 
 export interface DigestMessage {
@@ -82,28 +77,10 @@ function sections(d: DigestData): string[] {
 /** Builds the digest message. Pure: the same data and time give the same message. */
 export function formatDigest(d: DigestData, environment: string, now: Date): DigestMessage {
   const title = `Cache health digest: ${environment}`;
-  const header = title.length > SLACK_LIMITS.header ? `${title.slice(0, SLACK_LIMITS.header - 1)}…` : title;
   const when = now.toISOString().slice(0, 16).replace('T', ' ');
   const m = d.metrics;
   const memory = `${formatBytes(m.memory_used_bytes)}${m.maxmemory_bytes !== undefined ? ` of ${formatBytes(m.maxmemory_bytes)}` : ''}`;
   const context = `${escapeSlack(environment)} · ${count(m.keys_total)} keys · memory ${memory} · ${when} UTC`;
-  const body = sections(d);
-  const blocks: SlackBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: header, emoji: false } },
-    { type: 'context', elements: [{ type: 'mrkdwn', text: context }] },
-  ];
-  for (const s of body) {
-    blocks.push({ type: 'divider' });
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: s } });
-  }
-  let text = `*${escapeSlack(title)}*\n${context}`;
-  const cut = '\n\n_…more in the full digest_';
-  for (const s of body) {
-    if (text.length + 2 + s.length + cut.length > SLACK_LIMITS.sectionText) {
-      text += cut;
-      break;
-    }
-    text += `\n\n${s}`;
-  }
-  return { kind: DIGEST_KIND, version: 1, environment, generatedAt: now.toISOString(), title, text, blocks: blocks.slice(0, SLACK_LIMITS.blocks), data: d };
+  const { blocks, text } = layoutDigest(title, context, sections(d));
+  return { kind: DIGEST_KIND, version: 1, environment, generatedAt: now.toISOString(), title, text, blocks, data: d };
 }

@@ -9,7 +9,7 @@ import digestSql from '../../sql/db-health/digest.sql';
 import topStatementsSql from '../../sql/db-health/top-statements.sql';
 import { DIGEST_KIND } from './contract';
 import { redactCredentials } from '../shared/redact-credentials';
-import { SLACK_LIMITS, codeSpan as code, escapeSlack, fitLines, formatBytes } from '../shared/slack-text';
+import { SLACK_LIMITS, codeSpan as code, escapeSlack, fitLines, formatBytes, layoutDigest, type SlackBlock } from '../shared/slack-text';
 import { probeParams, type ProbeOptions, type Queryable } from './probe';
 
 export interface DigestOptions extends Omit<ProbeOptions, 'longQuerySeconds'> {
@@ -156,10 +156,7 @@ export const SLACK_SECTION_MAX: number = SLACK_LIMITS.sectionText;
 export const SLACK_HEADER_MAX: number = SLACK_LIMITS.header;
 export const SLACK_MAX_BLOCKS: number = SLACK_LIMITS.blocks;
 
-export interface SlackBlock {
-  readonly type: string;
-  readonly [key: string]: unknown;
-}
+export type { SlackBlock };
 
 /** The SNS message: a plain object the notifier can render as it is, or post `blocks` from. */
 export interface DigestMessage {
@@ -219,28 +216,9 @@ function sections(d: DigestData): string[] {
 /** Builds the digest message. Pure: the same data and time give the same message. */
 export function formatDigest(d: DigestData, environment: string, now: Date): DigestMessage {
   const title = `DB health digest: ${environment} / ${d.database}`;
-  const header = title.length > SLACK_HEADER_MAX ? `${title.slice(0, SLACK_HEADER_MAX - 1)}…` : title;
   const when = now.toISOString().slice(0, 16).replace('T', ' ');
   const context = `${escapeSlack(environment)} · database ${code(d.database, 63)} · ${formatBytes(d.databaseSizeBytes)} · ${when} UTC`;
-  const body = sections(d);
-  const blocks: SlackBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: header, emoji: false } },
-    { type: 'context', elements: [{ type: 'mrkdwn', text: context }] },
-  ];
-  for (const s of body) {
-    blocks.push({ type: 'divider' });
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: s } });
-  }
-  // The fallback text: whole sections while they fit in one section's worth of characters.
-  let text = `*${escapeSlack(title)}*\n${context}`;
-  const cut = '\n\n_…more in the full digest_';
-  for (const s of body) {
-    if (text.length + 2 + s.length + cut.length > SLACK_SECTION_MAX) {
-      text += cut;
-      break;
-    }
-    text += `\n\n${s}`;
-  }
+  const { blocks, text } = layoutDigest(title, context, sections(d));
   return {
     kind: DIGEST_KIND,
     version: 1,
@@ -249,7 +227,7 @@ export function formatDigest(d: DigestData, environment: string, now: Date): Dig
     generatedAt: now.toISOString(),
     title,
     text,
-    blocks: blocks.slice(0, SLACK_MAX_BLOCKS),
+    blocks,
     data: d,
   };
 }

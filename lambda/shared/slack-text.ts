@@ -58,3 +58,35 @@ export function fitLines(title: string, lines: readonly string[], max: number = 
   }
   return [title, ...kept, note(lines.length - kept.length)].join('\n').slice(0, max);
 }
+
+export interface SlackBlock {
+  readonly type: string;
+  readonly [key: string]: unknown;
+}
+
+/**
+ * A digest's Slack layout: a header (the title, cut to Slack's limit), a context line, then a
+ * divider and a section per part; and the fallback text: the title, the context and whole parts
+ * while they fit in one section's worth of characters. At most 50 blocks.
+ */
+export function layoutDigest(title: string, context: string, parts: readonly string[]): { blocks: SlackBlock[]; text: string } {
+  const header = title.length > SLACK_LIMITS.header ? `${title.slice(0, SLACK_LIMITS.header - 1)}…` : title;
+  const blocks: SlackBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: header, emoji: false } },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: context }] },
+  ];
+  for (const s of parts) {
+    blocks.push({ type: 'divider' });
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: s } });
+  }
+  let text = `*${escapeSlack(title)}*\n${context}`;
+  const cut = '\n\n_…more in the full digest_';
+  for (const s of parts) {
+    if (text.length + 2 + s.length + cut.length > SLACK_LIMITS.sectionText) {
+      text += cut;
+      break;
+    }
+    text += `\n\n${s}`;
+  }
+  return { blocks: blocks.slice(0, SLACK_LIMITS.blocks), text };
+}

@@ -17,6 +17,7 @@ import { createHandler } from '../../../lambda/cache-health/handler';
 import { iamAuthToken } from '../../../lambda/cache-health/iam-token';
 import { ASSEMBLY_DIR, templateJson } from '../../support/assembly';
 import { startRedis, type RedisClient, type TestRedis } from '../../support/redis';
+import { captureStdout } from '../../support/stdout';
 
 const dev = loadEnvironment('dev', ENVIRONMENTS.dev);
 const MONITOR = monitorUserId('dev');
@@ -33,20 +34,6 @@ let admin: RedisClient;
 /** Makes `tokens` the monitor user's only passwords. */
 async function acceptOnly(tokens: string[]): Promise<void> {
   await admin.sendCommand(['ACL', 'SETUSER', MONITOR, 'resetpass', ...tokens.map((t) => `>${t}`)]);
-}
-
-async function captureStdout<T>(fn: () => Promise<T>): Promise<{ result: T; docs: Record<string, any>[] }> {
-  const chunks: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((c: unknown) => {
-    chunks.push(String(c));
-    return true;
-  });
-  try {
-    const result = await fn();
-    return { result, docs: chunks.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)) };
-  } finally {
-    spy.mockRestore();
-  }
 }
 
 beforeAll(async () => {

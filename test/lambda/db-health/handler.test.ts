@@ -12,6 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { Client, type ClientConfig } from 'pg';
 import { ASSEMBLY_DIR, templateJson } from '../../support/assembly';
 import { startPostgres, type TestPostgres } from '../../support/postgres';
+import { captureStdout } from '../../support/stdout';
 import type { HandlerConfig } from '../../../lambda/db-health/connection';
 import { createMetrics } from '../../../lambda/db-health/emf';
 import { createHandler, modeOf, type DbSession, type Deps } from '../../../lambda/db-health/handler';
@@ -120,21 +121,6 @@ function setup(o: { config?: Partial<HandlerConfig>; secrets?: string[] } = {}) 
     now: () => new Date('2026-11-24T00:00:00Z'),
   };
   return { handler: createHandler(deps), sm, snsMock, seen, logs };
-}
-
-async function captureStdout<T>(fn: () => Promise<T>): Promise<{ result: T; docs: Record<string, any>[] }> {
-  const chunks: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((c: unknown) => {
-    chunks.push(String(c));
-    return true;
-  });
-  try {
-    const result = await fn();
-    const docs = chunks.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-    return { result, docs };
-  } finally {
-    spy.mockRestore();
-  }
 }
 
 const scheduled = { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} };

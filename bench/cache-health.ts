@@ -1,0 +1,183 @@
+/**
+ * cache-health benchmark on a real redis-server 7.0 (the test harness), as the derived monitor user.
+ *
+ *   nice -n 10 npx tsx bench/cache-health.ts [probe|bundle|all] [--keys 1000000] [--runs 5]
+ *
+ * - probe: loads `--keys` keys with a known mix (namespaces, TTL or not, unregistered ones; the true
+ *   counts are known), then runs the probe `--runs` times per budget. For each run: its wall time,
+ *   the server time it used (INFO commandstats after CONFIG RESETSTAT: usec per command, summed)
+ *   and its estimate of the keys without a TTL against the true count. Medians are printed.
+ * - bundle: esbuilds the cache-health and notifier handlers the way PlatformFunction does (minified,
+ *   node24, cjs, @aws-sdk/* external) and measures each bundle's size and module-load time over
+ *   bare `node -e ''` (median of `--runs` cold processes, interleaved).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { build } from 'esbuild';
+import { ENVIRONMENTS, loadEnvironment, monitorUserId, MONITOR_ACCESS_STRING, registeredNamespaces } from '../lib/config';
+import { parseInfo } from '../lambda/cache-health/info';
+import { runProbe, type ProbeOptions, type ScanBudget } from '../lambda/cache-health/probe';
+import { startRedis, type RedisClient } from '../test/support/redis';
+
+const REPO = path.resolve(__dirname, '..');
+const OUT = path.join(REPO, '.tmp', 'bench-cache-health');
+const args = process.argv.slice(2);
+const what = args.find((a) => !a.startsWith('--') && !/^\d+$/.test(a)) ?? 'all';
+const flag = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const KEYS = flag('keys', 1_000_000);
+const RUNS = flag('runs', 5);
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** The mix, as fractions of KEYS: [prefix, share, share of those without a TTL]. */
+const MIX: readonly [string, number, number][] = [
+  ['progress:', 0.4, 0.01],
+  ['video:status:', 0.2, 0.005],
+  ['job:status:', 0.1, 0],
+  ['sc:', 0.25, 1],
+  ['rq:', 0.04, 1],
+  ['legacy:', 0.01, 0], // unregistered, with a TTL
+];
+
+/** Loads the mix server-side (one EVAL per 50,000 keys), returns the true counts. */
+async function load(admin: RedisClient): Promise<{ total: number; noTtlMustExpire: number; unregistered: number }> {
+  const script = `for i = tonumber(ARGV[2]), tonumber(ARGV[3]) do
+    if i < tonumber(ARGV[4]) then redis.call('SET', ARGV[1] .. i, 'v') else redis.call('SET', ARGV[1] .. i, 'v', 'EX', 86400) end
+  end return 1`;
+  let total = 0;
+  let noTtlMustExpire = 0;
+  let unregistered = 0;
+  for (const [prefix, share, noTtlShare] of MIX) {
+    const n = Math.round(KEYS * share);
+    const noTtl = Math.round(n * noTtlShare);
+    for (let from = 0; from < n; from += 50_000) {
+      await admin.sendCommand(['EVAL', script, '0', prefix, String(from), String(Math.min(n, from + 50_000) - 1), String(noTtl)]);
+    }
+    total += n;
+    if (['progress:', 'video:status:', 'job:status:'].includes(prefix)) noTtlMustExpire += noTtl;
+    if (prefix === 'legacy:') unregistered += n;
+  }
+  return { total, noTtlMustExpire, unregistered };
+}
+
+async function serverUsec(admin: RedisClient): Promise<{ usec: number; calls: Record<string, number> }> {
+  const info = parseInfo(String(await admin.sendCommand(['INFO', 'commandstats'])));
+  let usec = 0;
+  const calls: Record<string, number> = {};
+  for (const [k, v] of info) {
+    const name = k.replace(/^cmdstat_/, '');
+    if (!k.startsWith('cmdstat_') || name === 'info' || name === 'config|resetstat') continue;
+    usec += Number(/usec=(\d+)/.exec(v)![1]);
+    calls[name] = Number(/calls=(\d+)/.exec(v)![1]);
+  }
+  return { usec, calls };
+}
+
+async function probeBench() {
+  const dev = loadEnvironment('dev', ENVIRONMENTS.dev);
+  const user = monitorUserId('dev');
+  const redis = await startRedis({ users: [{ name: user, rules: MONITOR_ACCESS_STRING }] });
+  try {
+    const admin = await redis.connect();
+    const monitor = await redis.connect({ username: user });
+    const t0 = Date.now();
+    const truth = await load(admin);
+    const loadSeconds = (Date.now() - t0) / 1000;
+    const mem = parseInfo(String(await admin.sendCommand(['INFO', 'memory'])));
+    const options: ProbeOptions = { patterns: registeredNamespaces(dev.cache.services, dev.cache.mustExpire, dev.roles.services), mustExpire: dev.cache.mustExpire };
+    const budgets: ScanBudget[] = [
+      { maxKeys: dev.cacheHealth.scanMaxKeys, scanCount: dev.cacheHealth.scanCount },
+      { maxKeys: 50_000, scanCount: 1_000 },
+      { maxKeys: 1_000_000, scanCount: 1_000 },
+    ];
+    const results = [];
+    for (const budget of budgets) {
+      const wall: number[] = [];
+      const usec: number[] = [];
+      const estimates: number[] = [];
+      let last;
+      // The whole keyspace once: it is the reference, and at 1M keys it takes minutes on a loaded machine.
+      const runs = budget.maxKeys >= KEYS ? 1 : RUNS;
+      for (let i = 0; i < runs; i++) {
+        await admin.sendCommand(['CONFIG', 'RESETSTAT']);
+        const t = process.hrtime.bigint();
+        const r = await runProbe(monitor, { ...options, budget });
+        wall.push(Number(process.hrtime.bigint() - t) / 1e6);
+        const s = await serverUsec(admin);
+        usec.push(s.usec);
+        estimates.push(r.metrics.keys_without_ttl);
+        last = { r, calls: s.calls };
+      }
+      const est = median(estimates);
+      results.push({
+        budget,
+        keysSampled: last!.r.sample.keysSampled,
+        complete: last!.r.sample.complete,
+        commands: last!.r.sample.commands,
+        serverCalls: last!.calls,
+        wallMedianMs: +median(wall).toFixed(1),
+        serverMedianMs: +(median(usec) / 1000).toFixed(1),
+        keysWithoutTtl: { estimate: est, truth: truth.noTtlMustExpire, errorPercent: +(((est - truth.noTtlMustExpire) / truth.noTtlMustExpire) * 100).toFixed(1), sampledWithoutTtl: last!.r.missingTtl.sampled },
+        keysUnregistered: { estimate: last!.r.metrics.keys_unregistered, truth: truth.unregistered },
+        runs,
+      });
+    }
+    await admin.close();
+    await monitor.close();
+    return { keys: truth.total, loadSeconds: +loadSeconds.toFixed(1), usedMemoryMiB: +(Number(mem.get('used_memory')) / 2 ** 20).toFixed(1), results };
+  } finally {
+    await redis.stop();
+  }
+}
+
+async function bundleOf(entry: string, name: string): Promise<{ file: string; bytes: number; gzipBytes: number }> {
+  fs.mkdirSync(OUT, { recursive: true });
+  const file = path.join(OUT, `${name}.js`);
+  // As PlatformFunction bundles (lib/constructs/platform-function.ts).
+  await build({ entryPoints: [path.join(REPO, entry)], bundle: true, platform: 'node', format: 'cjs', target: 'node24', minify: true, sourcemap: true, loader: { '.sql': 'text' }, external: ['@aws-sdk/*'], outfile: file, logLevel: 'error' });
+  const code = fs.readFileSync(file);
+  return { file, bytes: code.length, gzipBytes: zlib.gzipSync(code).length };
+}
+
+function coldStart(script: string): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: REPO, stdio: 'ignore' });
+  if (r.status !== 0) throw new Error(`node -e ${script} failed (${r.status})`);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+async function bundleBench() {
+  const files = { 'cache-health': await bundleOf('lambda/cache-health/handler.ts', 'cache-health'), notifier: await bundleOf('lambda/notifier/handler.ts', 'notifier') };
+  const bare: number[] = [];
+  const each: Record<string, number[]> = { 'cache-health': [], notifier: [] };
+  for (let i = 0; i < RUNS; i++) {
+    bare.push(coldStart(''));
+    for (const [k, f] of Object.entries(files)) each[k].push(coldStart(`require(${JSON.stringify(f.file)})`));
+  }
+  const b = median(bare);
+  return Object.fromEntries([
+    ["node -e ''", { loadMedianMs: +b.toFixed(1), runs: RUNS }],
+    ...Object.entries(files).map(([k, f]) => [k, { bytes: f.bytes, gzipBytes: f.gzipBytes, loadMedianMs: +median(each[k]).toFixed(1), overBareMs: +(median(each[k]) - b).toFixed(1), runs: RUNS }]),
+  ]);
+}
+
+async function main() {
+  const report: Record<string, unknown> = { node: process.version, when: new Date().toISOString(), loadAverage1m: +os.loadavg()[0].toFixed(2), cpus: os.cpus().length };
+  if (what === 'bundle' || what === 'all') report.bundle = await bundleBench();
+  if (what === 'probe' || what === 'all') report.probe = await probeBench();
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench/cache-health: ${(e as Error).stack ?? String(e)} ${JSON.stringify(e)}\n`);
+  process.exitCode = 1;
+});
