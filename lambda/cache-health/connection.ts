@@ -97,5 +97,8 @@ export function clientOptions(e: Endpoint): RedisClientOptions {
     username: e.username,
     password: e.password,
     disableClientInfo: true,
+    // node-redis times each command from when it is queued (default 5 s); a sample batch queues up
+    // to 2 x COUNT commands at once, so allow more than the default on a slow (small) function.
+    commandOptions: { timeout: 15_000 },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * The daily digest (seed 000: "key TTLs and namespaces are checked"), from one probe result
+ * The daily digest (key TTLs and namespaces, the checks progress polling relies on), from one probe result
  * (pure): keys per registered namespace, the biggest keys of the sample, namespaces whose keys
  * carry no TTL (must-expire ones first), and keys outside every namespace. It is a self-describing
  * SNS message with ready Slack Block Kit blocks, the shape the notifier posts as it is (the same
