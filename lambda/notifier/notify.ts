@@ -236,7 +236,10 @@ function webhookCheck(deps: NotifierDeps): (severity: Severity) => Promise<Check
     } catch (err) {
       return { ok: false, error: describeError(err) };
     }
-    return checkWebhook(url, { fetch: deps.fetch });
+    const outcome = await checkWebhook(url, { fetch: deps.fetch });
+    // A URL Slack refuses may have been replaced in the secret since this container read it.
+    if (!outcome.ok) deps.webhook.forget?.(severity);
+    return outcome;
   };
 }
 

@@ -8,7 +8,10 @@ import type { SdkClient } from './enrich';
 import { describeError, registerSecret } from './redact';
 import type { Severity } from './types';
 
-export type WebhookResolver = (severity: Severity) => Promise<string>;
+export type WebhookResolver = ((severity: Severity) => Promise<string>) & {
+  /** Drops a cached URL so that the next call reads the secret again (after a failed heartbeat check). */
+  forget?(severity: Severity): void;
+};
 
 /** The URL inside a secret: the plain string, or `{"url": …}` / `{"webhookUrl": …}` / `{"webhook_url": …}`. */
 export function webhookFromSecret(secret: string): string {
@@ -39,8 +42,9 @@ export function webhookFromSecret(secret: string): string {
 /** Resolves severities to webhook URLs through Secrets Manager, caching per container. */
 export function secretsManagerResolver(client: SdkClient, secretIds: Readonly<Partial<Record<Severity, string>>>): WebhookResolver {
   const cache = new Map<string, Promise<string>>();
-  return (severity) => {
-    const id = secretIds[severity] ?? secretIds.warning ?? secretIds.critical;
+  const idOf = (severity: Severity) => secretIds[severity] ?? secretIds.warning ?? secretIds.critical;
+  const resolve: WebhookResolver = (severity) => {
+    const id = idOf(severity);
     if (!id) return Promise.reject(new Error(`no webhook secret configured for ${severity}`));
     let p = cache.get(id);
     if (!p) {
@@ -59,6 +63,11 @@ export function secretsManagerResolver(client: SdkClient, secretIds: Readonly<Pa
     }
     return p;
   };
+  resolve.forget = (severity) => {
+    const id = idOf(severity);
+    if (id) cache.delete(id);
+  };
+  return resolve;
 }
 
 /** One URL for every severity (the CLI's SLACK_WEBHOOK_URL). http is allowed for local tests. */

@@ -6,7 +6,10 @@
  * message without text is refused with 400 no_text, and a deleted webhook answers 404 no_service),
  * and the Web API stand-in answers auth.test (https://docs.slack.dev/reference/methods/auth.test).
  */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
 import { SlackPoster } from '../../../lambda/notifier/deliver';
+import { secretsManagerResolver } from '../../../lambda/notifier/webhooks';
 import { HEARTBEAT_KIND, type HeartbeatMessage } from '../../../lambda/notifier/heartbeat-contract';
 import { webhookCheckVerdict } from '../../../lambda/notifier/heartbeat';
 import { processEvent, type NotifierDeps } from '../../../lambda/notifier/notify';
@@ -105,6 +108,24 @@ describe('check heartbeats: every severity, nothing posted', () => {
     expect(metrics).toEqual(['SlackCheckFailed/critical=1']);
     expect(errors.join('\n')).toMatch(/platform\/prod\/slack\/critical.*ResourceNotFoundException/);
     expect(slack.requests).toEqual([]);
+  });
+
+  test('a webhook replaced in its secret after a failed check is read again at the next check (no restart)', async () => {
+    const sm = mockClient(SecretsManagerClient);
+    try {
+      const deleted = `${base()}/services/T0TESTTEAM/B0DELETED0/xoxSecretDeleted000000000`;
+      sm.on(GetSecretValueCommand).resolvesOnce({ SecretString: deleted.replace('http:', 'https:') }).resolves({ SecretString: slack.url.replace('http:', 'https:') });
+      const resolver = secretsManagerResolver(new SecretsManagerClient({ region: 'ap-northeast-2' }), { info: 'platform/prod/slack/info' });
+      // The secret must hold https; the stand-in speaks http on 127.0.0.1.
+      const webhook = Object.assign((s: Severity) => resolver(s).then((u) => u.replace('https:', 'http:')), { forget: resolver.forget });
+      const { d, metrics } = deps({}, { webhook });
+      await processEvent({ Records: [record('info', beat('check'))] }, d);
+      await processEvent({ Records: [record('info', beat('check'))] }, d);
+      expect(metrics).toEqual(['SlackCheckFailed/info=1', 'SlackCheckSucceeded/info=1']);
+      expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    } finally {
+      sm.restore();
+    }
   });
 
   test('Slack unreachable fails the check', async () => {
