@@ -4,6 +4,11 @@
 // and spawned CLI, so the warning would flood the output; set here, it reaches the workers and
 // their children through the environment. The CLIs themselves still warn a person on Node 20.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+// The handlers' Powertools loggers write JSON lines straight to stdout (past jest's console
+// capture), so a passing test printed raw log lines. Tests assert what the handlers do through
+// injected loggers and the EMF documents (Metrics, not affected); set POWERTOOLS_LOG_LEVEL=DEBUG
+// when running one file to see the lines again.
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 
 /** @type {import('jest').Config} */
 module.exports = {

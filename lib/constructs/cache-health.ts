@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -110,6 +110,8 @@ export class CacheHealth extends Construct {
     // The ingress rule on the cache's group lives in this stack (the peer's), so the data stack
     // does not depend on this one.
     this.securityGroup.connections.allowTo(props.cache.securityGroup, ec2.Port.tcp(props.cache.port), `${props.envName} cache-health probe`);
+    // allowTo also asks for an egress rule, which allowAllOutbound already covers (HTTPS to SNS).
+    Annotations.of(this.securityGroup).acknowledgeWarning('@aws-cdk/aws-ec2:ipv4IgnoreEgressRule', 'allowAllOutbound covers the egress; allowTo is for the cache ingress rule');
 
     const rg = props.cache.replicationGroup;
     this.function = new PlatformFunction(this, 'Probe', {

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -220,6 +220,9 @@ export class Database extends Construct {
     if (props.secretsManagerEndpoint) {
       // allowTo puts the ingress rule in this stack (the endpoint's stack must not depend on this one).
       this.rotationSecurityGroup.connections.allowTo(props.secretsManagerEndpoint, ec2.Port.tcp(443), 'Master secret rotation to Secrets Manager');
+      // allowTo also asks for an egress rule, which allowAllOutbound already covers (the function
+      // reaches the database too): only the peer's ingress rule matters here.
+      Annotations.of(this.rotationSecurityGroup).acknowledgeWarning('@aws-cdk/aws-ec2:ipv4IgnoreEgressRule', 'allowAllOutbound covers the egress; allowTo is for the endpoint ingress rule');
     }
     const rotation = this.instance.addRotationSingleUser({
       automaticallyAfter: props.secretRotation,

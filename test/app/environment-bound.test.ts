@@ -24,7 +24,9 @@ const CDK_CONTEXT = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 
 
 /** prod bound to an account and region, as `deploy-environment.yml` and `diff:live` synthesize it. */
 function synthBoundProd(): CloudAssembly {
-  const app = new App({ context: CDK_CONTEXT });
+  // No esbuild bundling (aws:cdk:bundling-stacks empty): the functions' code is not what this file
+  // checks, asset changes are never replacements, and bundling printed raw "Bundling asset" lines.
+  const app = new App({ context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
   // A deployable prod names a real mailbox for the independent alert path (the shipped
   // placeholder on example.com is refused once an account is bound).
   const config = loadEnvironment('prod', { ...ENVIRONMENTS.prod, account: '123456789012', region: 'ap-northeast-2', alerting: { ...ENVIRONMENTS.prod.alerting, alertEmail: 'platform-oncall@company.co.kr' } });

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Size, Tags, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
@@ -137,6 +137,12 @@ export class WorkerDataVolumes extends Construct {
       });
       Tags.of(volume).add(SNAPSHOT_POLICY_TAG, snapshotPolicyTagValue(props.envName));
       Tags.of(volume).add(WORKER_SLOT_TAG, slot);
+      if (!Token.isUnresolved(availabilityZone)) {
+        Validations.of(volume).acknowledge({
+          id: 'CloudFormation-Validate::W3010',
+          reason: 'A volume must sit in the AZ of the instance that attaches it: the AZ comes from the subnet the worker uses, which is a literal once the environment is bound to a region.',
+        });
+      }
 
       const parameterName = volumeIdParameterName(props.envName, i);
       const parameter = new ssm.StringParameter(this, `Volume${i}Id`, {

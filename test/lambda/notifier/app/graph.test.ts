@@ -56,7 +56,7 @@ test('the image is returned when CloudWatch answers within the budget', async ()
 test('no image in time, or an error: undefined, and the reason is reported', async () => {
   const cw = mockClient(CloudWatchClient);
   const reasons: string[] = [];
-  cw.on(GetMetricWidgetImageCommand).callsFake(() => new Promise((r) => setTimeout(() => r({ MetricWidgetImage: new Uint8Array(1) }), 500)));
+  cw.on(GetMetricWidgetImageCommand).callsFake(() => new Promise((r) => setTimeout(() => r({ MetricWidgetImage: new Uint8Array(1) }), 500).unref()));
   expect(await renderAlarmGraph(new CloudWatchClient({}), alarmFrom('cloudwatch-alarm-rds-cpu.sns-lambda.json'), { budgetMs: 20, onSkip: (r) => reasons.push(r) })).toBeUndefined();
   cw.on(GetMetricWidgetImageCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
   expect(await renderAlarmGraph(new CloudWatchClient({}), alarmFrom('cloudwatch-alarm-rds-cpu.sns-lambda.json'), { budgetMs: 2000, onSkip: (r) => reasons.push(r) })).toBeUndefined();
