@@ -373,6 +373,10 @@ export function planStatements(state: CatalogState, desired: DesiredState, crede
 
   // --- default privileges ---------------------------------------------------------------------
   const serviceRoles = (m: ManagedRole) => (m.prefix ? roleNames(m.prefix) : undefined);
+  // Revokes are the same for many owners (PUBLIC's EXECUTE on new functions, for every owner on a
+  // first apply): one statement names them all (FOR ROLE a, b, …). Then the grants.
+  const defaultRevokes = new Map<string, string[]>();
+  const defaultGrants: Array<{ sql: string; display: string }> = [];
   for (const o of ownRoles.sort((a, b) => a.name.localeCompare(b.name))) {
     const names = serviceRoles(o);
     const wantFor = (schemaName: string | null, objtype: string): Map<string, readonly string[]> => {
@@ -402,18 +406,21 @@ export function planStatements(state: CatalogState, desired: DesiredState, crede
       const relevant = (g: string) => g !== o.name && !(g === 'PUBLIC' && t.objtype === 'T');
       const d = diffAcl(t.acl, wantFor(t.schema, t.objtype), relevant);
       for (const g of d.revoke) {
-        add(
-          'default-privileges',
-          t.schema === null
-            ? tpl('revoke_default_privileges_global', { owner: s.ident(o.name), objects: s.keywords([objects]), grantee: s.grantees([g]) })
-            : tpl('revoke_default_privileges_in_schema', { owner: s.ident(o.name), schema: s.ident(t.schema), objects: s.keywords([objects]), grantee: s.grantees([g]) }),
-        );
+        const key = JSON.stringify([t.schema, objects, g]);
+        defaultRevokes.set(key, [...(defaultRevokes.get(key) ?? []), o.name]);
       }
       for (const [g, privs] of [...d.grant].sort()) {
-        add('default-privileges', tpl('grant_default_privileges', { owner: s.ident(o.name), schema: s.ident(t.schema!), privileges: s.keywords(privs), objects: s.keywords([objects]), grantee: s.ident(g) }));
+        defaultGrants.push(tpl('grant_default_privileges', { owner: s.ident(o.name), schema: s.ident(t.schema!), privileges: s.keywords(privs), objects: s.keywords([objects]), grantee: s.ident(g) }));
       }
     }
   }
+
+  for (const [key, owners] of [...defaultRevokes].sort(([a], [b]) => a.localeCompare(b))) {
+    const [schemaName, objects, g] = JSON.parse(key) as [string | null, string, string];
+    const params = { owner: s.idents(owners), objects: s.keywords([objects]), grantee: s.grantees([g]) };
+    add('default-privileges', schemaName === null ? tpl('revoke_default_privileges_global', params) : tpl('revoke_default_privileges_in_schema', { ...params, schema: s.ident(schemaName) }));
+  }
+  for (const g of defaultGrants) add('default-privileges', g);
 
   // --- existing objects -----------------------------------------------------------------------
   {

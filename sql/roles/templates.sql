@@ -161,6 +161,7 @@ GRANT {privileges} ON SCHEMA {schema} TO {grantees};
 -- name: grant_default_privileges
 ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {schema} GRANT {privileges} ON {objects} TO {grantee};
 
+-- {owner} may name several owners (FOR ROLE a, b, …): one revoke for all that need it.
 -- name: revoke_default_privileges_in_schema
 ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {schema} REVOKE ALL ON {objects} FROM {grantee} CASCADE;
 

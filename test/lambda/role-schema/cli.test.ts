@@ -36,7 +36,7 @@ test('plan prints redacted statements and changes nothing; apply applies; a seco
 
   const apply = await run(['apply', '--env', 'dev', '--database-url', url, '--skip-privileged'], env);
   expect(apply.code).toBe(0);
-  expect(apply.out).toMatch(/^roles: applied \d+ statements to platform as applier in one transaction \(state 1, role 74, membership 2, database 2, schema 2, default-privileges 72, registry 1, password 1;/m);
+  expect(apply.out).toMatch(/^roles: applied \d+ statements to platform as applier in one transaction \(state 1, role 74, membership 2, database 2, schema 2, default-privileges 61, registry 1, password 1;/m);
   const gtapp = await pg.connect({ user: 'gtapp', password: 'another-Pa55word', database: 'platform' });
   await gtapp.end();
 
