@@ -8,11 +8,11 @@
  * Delete: leaves the database as it is (roles, grants and data stay; dropping them would mean
  * dropping the services' tables).
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import type { Client, ClientConfig } from 'pg';
 import { applyRoleSchema, type ApplyOptions } from './apply';
+import { jsonLog, type Log } from './log';
 import { connectWithRetry, verifiedTls, type RetryPolicy } from './connect';
 import { parseServiceRegistry } from '../../lib/config/service-registry';
 import { pgLoginCheck } from './credentials';
@@ -79,7 +79,8 @@ export interface HandlerDeps {
   readonly retry?: RetryPolicy;
   /** Apply options; tests select `steps`. @default all steps */
   readonly apply?: Pick<ApplyOptions, 'lockTimeoutMs' | 'statementTimeoutMs' | 'steps'>;
-  readonly logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** Where log lines go. @default JSON lines on stdout/stderr (log.ts) */
+  readonly logger?: Log;
 }
 
 export interface HandlerResponse {
@@ -88,7 +89,7 @@ export interface HandlerResponse {
 }
 
 export function makeHandler(deps: HandlerDeps) {
-  const logger = deps.logger ?? new Logger({ serviceName: 'role-schema' });
+  const logger = deps.logger ?? jsonLog('role-schema');
   return async (event: CloudFormationCustomResourceEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<HandlerResponse> => {
     if (event.RequestType === 'Delete') {
       logger.info('Delete: the database is left as it is (roles, grants and data stay)');
@@ -195,7 +196,7 @@ async function connectAfterRotation(
   refused: DbSecret,
   connectAs: (login: DbSecret) => Promise<Client>,
   original: Error,
-  logger: Pick<Logger, 'info'>,
+  logger: Pick<Log, 'info'>,
 ): Promise<Client> {
   logger.info('master password refused (28P01); re-reading the master secret once, in case a rotation changed it');
   const tried = new Set([refused.password]);

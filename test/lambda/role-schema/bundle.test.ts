@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_SERVICES, ENVIRONMENTS, loadEnvironment } from '../../../lib/config';
+import { jsonLog } from '../../../lambda/role-schema/log';
 import { ASSEMBLY_DIR, stacksOf, templateJson } from '../../support/assembly';
 
 /** The Lambda's code budget: index.js as deployed (the source map beside it is not loaded unless an error is printed). */
@@ -97,4 +98,17 @@ describe('the deployed handler and the synth-time config validate the registry a
     const v = lambda[i];
     if (!v.ok) for (const issue of v.issues) expect(issue).not.toMatch(/: Invalid input$/);
   });
+});
+
+test('the handler logs one JSON object per line, at the console method of its level (in place of Powertools, for size)', () => {
+  const lines: Array<[string, string]> = [];
+  const log = jsonLog('role-schema', { info: (l: string) => lines.push(['info', l]), warn: (l: string) => lines.push(['warn', l]), error: (l: string) => lines.push(['error', l]) });
+  log.info('role schema applied', { executed: 3 });
+  log.warn('not repaired: x');
+  log.error('failed');
+  expect(lines.map(([lvl, l]) => [lvl, JSON.parse(l)])).toEqual([
+    ['info', { message: 'role schema applied', service: 'role-schema', executed: 3 }],
+    ['warn', { message: 'not repaired: x', service: 'role-schema' }],
+    ['error', { message: 'failed', service: 'role-schema' }],
+  ]);
 });
