@@ -198,19 +198,25 @@ export class WorkerFleet extends Construct {
       });
 
       const instanceId = { InstanceId: instance.instanceId };
-      const systemCheckAlarm = new cloudwatch.Alarm(this, `Worker${i}SystemCheck`, {
-        alarmName: `${volume.slot}-system-status-check`,
-        alarmDescription: `${volume.slot}: the EC2 system status check failed (host hardware, power or network); EC2 recovers the instance onto healthy hardware with the same ID, IP and volumes.`,
-        metric: new cloudwatch.Metric({
-          namespace: 'AWS/EC2', metricName: 'StatusCheckFailed_System', dimensionsMap: instanceId,
-          statistic: 'Maximum', period: Duration.minutes(1),
-        }),
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        threshold: 1,
-        evaluationPeriods: 2,
-        treatMissingData: cloudwatch.TreatMissingData.MISSING,
-      });
-      systemCheckAlarm.addAlarmAction(new cwActions.Ec2Action(cwActions.Ec2InstanceAction.RECOVER));
+      // An EC2 status check alarm whose action EC2 runs once, on entering ALARM.
+      const statusCheckAlarm = (id: string, check: 'System' | 'Instance', minutes: number, action: cwActions.Ec2InstanceAction, description: string) => {
+        const alarm = new cloudwatch.Alarm(this, `Worker${i}${id}`, {
+          alarmName: `${volume.slot}-${check.toLowerCase()}-status-check`,
+          alarmDescription: `${volume.slot}: ${description}`,
+          metric: new cloudwatch.Metric({
+            namespace: 'AWS/EC2', metricName: `StatusCheckFailed_${check}`, dimensionsMap: instanceId,
+            statistic: 'Maximum', period: Duration.minutes(1),
+          }),
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          threshold: 1,
+          evaluationPeriods: minutes,
+          treatMissingData: cloudwatch.TreatMissingData.MISSING,
+        });
+        alarm.addAlarmAction(new cwActions.Ec2Action(action));
+        return alarm;
+      };
+      const systemCheckAlarm = statusCheckAlarm('SystemCheck', 'System', 2, cwActions.Ec2InstanceAction.RECOVER,
+        'the EC2 system status check failed (host hardware, power or network); EC2 recovers the instance onto healthy hardware with the same ID, IP and volumes.');
       // The instance's own check (the OS, not the host). CloudWatch documents reboot as the action
       // for instance status check failures and recover for system ones
       // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/UsingAlarmActions.html).
@@ -218,19 +224,8 @@ export class WorkerFleet extends Construct {
       // the write-ahead buffer on it is built to survive restarts (seed 002). The action runs once,
       // on entering ALARM, so a host that fails again after the reboot stays in ALARM for a person
       // rather than rebooting in a loop.
-      const instanceCheckAlarm = new cloudwatch.Alarm(this, `Worker${i}InstanceCheck`, {
-        alarmName: `${volume.slot}-instance-status-check`,
-        alarmDescription: `${volume.slot}: the EC2 instance status check failed for 3 minutes (the OS does not answer: hung, out of memory, kernel panic, full root disk or broken network config); EC2 reboots the instance, /data is remounted and the buffer resyncs.`,
-        metric: new cloudwatch.Metric({
-          namespace: 'AWS/EC2', metricName: 'StatusCheckFailed_Instance', dimensionsMap: instanceId,
-          statistic: 'Maximum', period: Duration.minutes(1),
-        }),
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        threshold: 1,
-        evaluationPeriods: 3,
-        treatMissingData: cloudwatch.TreatMissingData.MISSING,
-      });
-      instanceCheckAlarm.addAlarmAction(new cwActions.Ec2Action(cwActions.Ec2InstanceAction.REBOOT));
+      const instanceCheckAlarm = statusCheckAlarm('InstanceCheck', 'Instance', 3, cwActions.Ec2InstanceAction.REBOOT,
+        'the EC2 instance status check failed for 3 minutes (the OS does not answer: hung, out of memory, kernel panic, full root disk or broken network config); EC2 reboots the instance, /data is remounted and the buffer resyncs.');
 
       const agentMetric = (metricName: string, dims: Record<string, string>) => new cloudwatch.Metric({
         namespace: CW_AGENT_NAMESPACE, metricName, dimensionsMap: { ...instanceId, ...dims },
