@@ -20,7 +20,20 @@ import { build } from 'esbuild';
 import { ENVIRONMENTS, loadEnvironment, monitorUserId, MONITOR_ACCESS_STRING, registeredNamespaces } from '../lib/config';
 import { parseInfo } from '../lambda/cache-health/info';
 import { runProbe, type ProbeOptions, type ScanBudget } from '../lambda/cache-health/probe';
-import { startRedis, type RedisClient } from '../test/support/redis';
+import { createClient } from '@redis/client';
+import { clientOptions } from '../lambda/cache-health/connection';
+import { startRedis } from '../test/support/redis';
+
+/** A client with the Lambda's options (lambda/cache-health/connection.ts), plain TCP; `timeout` for the loader's long EVALs. */
+async function connect(port: number, username: string, password: string, timeout?: number) {
+  const o = clientOptions({ host: '127.0.0.1', port, username, password, tls: false });
+  // The bench's clients sit idle for minutes between probes: no idle-socket timeout here.
+  const c = createClient({ ...o, socket: { ...o.socket, socketTimeout: undefined } as typeof o.socket, ...(timeout !== undefined ? { commandOptions: { timeout } } : {}) });
+  c.on('error', () => undefined);
+  await c.connect();
+  return c;
+}
+type RedisClient = Awaited<ReturnType<typeof connect>>;
 
 const REPO = path.resolve(__dirname, '..');
 const OUT = path.join(REPO, '.tmp', 'bench-cache-health');
@@ -87,11 +100,11 @@ async function probeBench() {
   const user = monitorUserId('dev');
   const redis = await startRedis({ users: [{ name: user, rules: MONITOR_ACCESS_STRING }] });
   try {
-    const admin = await redis.connect();
-    const monitor = await redis.connect({ username: user });
+    const admin = await connect(redis.port, redis.adminUser, redis.password, 120_000);
     const t0 = Date.now();
     const truth = await load(admin);
     const loadSeconds = (Date.now() - t0) / 1000;
+    const monitor = await connect(redis.port, user, redis.password);
     const mem = parseInfo(String(await admin.sendCommand(['INFO', 'memory'])));
     const options: ProbeOptions = { patterns: registeredNamespaces(dev.cache.services, dev.cache.mustExpire, dev.roles.services), mustExpire: dev.cache.mustExpire };
     const budgets: ScanBudget[] = [
@@ -118,7 +131,7 @@ async function probeBench() {
         last = { r, calls: s.calls };
       }
       const est = median(estimates);
-      results.push({
+      const row = {
         budget,
         keysSampled: last!.r.sample.keysSampled,
         complete: last!.r.sample.complete,
@@ -129,7 +142,9 @@ async function probeBench() {
         keysWithoutTtl: { estimate: est, truth: truth.noTtlMustExpire, errorPercent: +(((est - truth.noTtlMustExpire) / truth.noTtlMustExpire) * 100).toFixed(1), sampledWithoutTtl: last!.r.missingTtl.sampled },
         keysUnregistered: { estimate: last!.r.metrics.keys_unregistered, truth: truth.unregistered },
         runs,
-      });
+      };
+      results.push(row);
+      process.stderr.write(`${JSON.stringify(row)}\n`); // partial results while the rest runs
     }
     await admin.close();
     await monitor.close();
