@@ -223,7 +223,7 @@ export class DatabaseAlarms extends Construct {
       add('replica-storage', 'critical', storageAlarm('replica', props.replica));
       add('replica-cpu', 'warning', {
         alarmName: name('replica-cpu'),
-        alarmDescription: `${props.envName} PostgreSQL replica: CPUUtilization above ${t.dbCpuPercent}% for 5 minutes (seed 004). Reads on the replica slow down and it may fall behind (see replica lag).`,
+        alarmDescription: `${props.envName} PostgreSQL replica: CPUUtilization above ${t.dbCpuPercent}% for 5 minutes (the primary's CPU threshold). Reads on the replica slow down and it may fall behind (see replica lag).`,
         metric: props.replica.metricCPUUtilization({ period: minute, statistic: 'Average' }),
         threshold: t.dbCpuPercent,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
