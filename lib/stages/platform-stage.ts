@@ -9,6 +9,8 @@ import { ObservabilityStack } from '../stacks/observability-stack';
 import { WorkersStack } from '../stacks/workers-stack';
 import { RunbookLinks } from '../constructs/alarms/runbook-links';
 import { LogRetentionFloor } from './log-retention-floor';
+import { GrantsForAwsServicesOnly } from './grants-for-aws-services-only';
+import { LogGroupsKey } from '../constructs/log-groups-key';
 
 export interface PlatformStageProps extends StageProps {
   /** The environment's validated config. */
@@ -72,6 +74,10 @@ export class PlatformStage extends Stage {
       notifier: this.alerting.notifier,
       monitoringSecret: this.data.roleSchema.monitoringSecret,
     });
+    // Every log group is encrypted with a customer managed key of its stack (CT.CLOUDWATCH.PR.3),
+    // and no key lets anyone but an AWS service create grants (CT.KMS.PR.3).
+    for (const stack of [this.network, this.alerting, this.data, this.workers, this.observability]) LogGroupsKey.encryptLogGroupsOf(stack, config.name);
+    Aspects.of(this).add(new GrantsForAwsServicesOnly());
     // Every SNS subscription and EventBridge target of this environment, whichever stack or
     // construct adds it, gets a dead-letter queue alarmed on the independent path.
     Aspects.of(this).add(this.alerting.deadLetters.aspect);
