@@ -9,10 +9,29 @@
  * configured verifier back in the same apply (issue 10, scope 5).
  */
 import { Client, type ClientConfig } from 'pg';
+import templatesSql from '../../sql/roles/templates.sql';
 import type { DesiredRole } from './desired';
 import type { CredentialRow } from './inspect';
 import type { CredentialAction } from './plan';
 import { matchesRecorded, scramVerifier, verifierDigest } from './scram';
+import { literal, parseTemplates, render } from './sql';
+
+const PASSWORD_FROM_SETTING = parseTemplates(templatesSql).get('password_from_setting')!;
+
+/** What password_from_setting (templates.sql) runs: %1$I the role, %2$L its verifier. */
+export const PASSWORD_STATEMENTS = {
+  create_role_with_password: 'CREATE ROLE %1$I WITH LOGIN PASSWORD %2$L',
+  set_password: 'ALTER ROLE %1$I PASSWORD %2$L',
+  set_own_password: 'ALTER ROLE CURRENT_USER PASSWORD %2$L',
+} as const;
+
+/**
+ * The block that sets `role`'s verifier from the transaction-local setting
+ * `platform_roles.verifiers` (sent first as a bind parameter): no verifier in the statement's text.
+ */
+export function passwordFromSetting(statement: keyof typeof PASSWORD_STATEMENTS, role: string): string {
+  return render(PASSWORD_FROM_SETTING, { statement: literal(PASSWORD_STATEMENTS[statement]), name: literal(role) });
+}
 
 /**
  * Tries to log in as `role` with `password`: `rejected` when the server refuses the password

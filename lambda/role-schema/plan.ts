@@ -31,6 +31,7 @@ import templatesSql from '../../sql/roles/templates.sql';
 import { roleNames } from '../../lib/config/service-registry';
 import { parseRoleComment, roleComment, type DesiredRole, type DesiredState, type Tier } from './desired';
 import type { AclEntry, CatalogState } from './inspect';
+import { passwordFromSetting } from './credentials';
 import * as s from './sql';
 
 export type StatementKind =
@@ -103,7 +104,7 @@ function tpl(name: string, params: Record<string, s.Sql>, display?: Record<strin
 /** A statement that sets `role`'s verifier without carrying it in its text (templates.sql). */
 function passwordStatement(template: 'create_role_with_password' | 'set_password', role: string, verifier: string): { sql: string; display: string; verifiers: Record<string, string> } {
   return {
-    sql: s.render(T.get(`${template}_from_setting`)!, { name: s.literal(role) }),
+    sql: passwordFromSetting(template, role),
     display: s.render(T.get(template)!, { role: s.ident(role), verifier: REDACTED_VERIFIER }),
     verifiers: { [role]: verifier },
   };

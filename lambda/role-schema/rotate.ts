@@ -4,7 +4,7 @@
  * logged in as the role itself, so no plaintext password reaches the server — unlike the
  * AWS-provided rotation functions, which send `ALTER USER … PASSWORD '<plaintext>'`. The verifier
  * is not part of any statement's text either: it is sent as a bind parameter and read back by a
- * block (templates.sql, set_own_password_from_setting), so it reaches neither pg_stat_statements
+ * block (templates.sql, password_from_setting), so it reaches neither pg_stat_statements
  * nor pg_stat_activity nor the statement log.
  *
  * Why single-user and not alternating users: the alternating strategy clones the role
@@ -27,18 +27,17 @@ import type { Client } from 'pg';
 import { scramVerifier } from './scram';
 import { parseDbSecret, type DbSecret } from './secrets';
 import templatesSql from '../../sql/roles/templates.sql';
+import { passwordFromSetting } from './credentials';
 import { parseTemplates } from './sql';
 
-const TEMPLATES = parseTemplates(templatesSql);
-const SET_VERIFIERS = TEMPLATES.get('set_verifiers')!;
-const SET_OWN_PASSWORD = TEMPLATES.get('set_own_password_from_setting')!;
+const SET_VERIFIERS = parseTemplates(templatesSql).get('set_verifiers')!;
 
 /** Sets the session user's password to `verifier` in one transaction; the verifier travels only as a bind parameter. */
 export async function setOwnVerifier(client: Pick<Client, 'query'>, role: string, verifier: string): Promise<void> {
   await client.query('BEGIN');
   try {
     await client.query(SET_VERIFIERS, [JSON.stringify({ [role]: verifier })]);
-    await client.query(SET_OWN_PASSWORD);
+    await client.query(passwordFromSetting('set_own_password', role));
     await client.query('COMMIT');
   } catch (e) {
     await client.query('ROLLBACK').catch(() => undefined);

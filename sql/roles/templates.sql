@@ -56,8 +56,9 @@ CREATE ROLE {role} WITH LOGIN PASSWORD {verifier};
 -- nested ALTER/CREATE ROLE is still a statement: the parameter group keeps it out of
 -- pg_stat_statements (pg_stat_statements.track_utility off), and an error is re-raised without
 -- the nested statement's text (the CONTEXT line would carry the verifier to the log).
--- {name} is the role name as a literal.
--- name: create_role_with_password_from_setting
+-- {name} is the role name as a literal (its key in the JSON), {statement} the statement as a
+-- format() string from a fixed list (plan.ts, rotate.ts): %1$I the role, %2$L the verifier.
+-- name: password_from_setting
 DO $pw$
 DECLARE
   s pg_catalog.text := pg_catalog.current_setting('platform_roles.verifiers', true);
@@ -69,44 +70,7 @@ BEGIN
   IF v IS NULL THEN
     RAISE EXCEPTION 'no verifier was sent for role %', {name};
   END IF;
-  EXECUTE pg_catalog.format('CREATE ROLE %I WITH LOGIN PASSWORD %L', {name}, v);
-EXCEPTION WHEN OTHERS THEN
-  RAISE EXCEPTION USING ERRCODE = SQLSTATE, MESSAGE = SQLERRM;
-END
-$pw$;
-
--- name: set_password_from_setting
-DO $pw$
-DECLARE
-  s pg_catalog.text := pg_catalog.current_setting('platform_roles.verifiers', true);
-  v pg_catalog.text;
-BEGIN
-  IF s IS NOT NULL AND s OPERATOR(pg_catalog.<>) ''::pg_catalog.text THEN
-    v := s::pg_catalog.jsonb OPERATOR(pg_catalog.->>) {name}::pg_catalog.text;
-  END IF;
-  IF v IS NULL THEN
-    RAISE EXCEPTION 'no verifier was sent for role %', {name};
-  END IF;
-  EXECUTE pg_catalog.format('ALTER ROLE %I PASSWORD %L', {name}, v);
-EXCEPTION WHEN OTHERS THEN
-  RAISE EXCEPTION USING ERRCODE = SQLSTATE, MESSAGE = SQLERRM;
-END
-$pw$;
-
--- The rotation: the secret's own role sets its new verifier (sent the same way).
--- name: set_own_password_from_setting
-DO $pw$
-DECLARE
-  s pg_catalog.text := pg_catalog.current_setting('platform_roles.verifiers', true);
-  v pg_catalog.text;
-BEGIN
-  IF s IS NOT NULL AND s OPERATOR(pg_catalog.<>) ''::pg_catalog.text THEN
-    v := s::pg_catalog.jsonb OPERATOR(pg_catalog.->>) CURRENT_USER::pg_catalog.text;
-  END IF;
-  IF v IS NULL THEN
-    RAISE EXCEPTION 'no verifier was sent for role %', CURRENT_USER;
-  END IF;
-  EXECUTE pg_catalog.format('ALTER ROLE CURRENT_USER PASSWORD %L', v);
+  EXECUTE pg_catalog.format({statement}, {name}, v);
 EXCEPTION WHEN OTHERS THEN
   RAISE EXCEPTION USING ERRCODE = SQLSTATE, MESSAGE = SQLERRM;
 END

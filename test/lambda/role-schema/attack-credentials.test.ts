@@ -19,13 +19,13 @@ import { Client } from 'pg';
 import templatesSql from '../../../sql/roles/templates.sql';
 import { ADVISORY_LOCK_KEY, applyRoleSchema } from '../../../lambda/role-schema/apply';
 import { main as rolesCli } from '../../../lambda/role-schema/cli';
-import { pgLoginCheck } from '../../../lambda/role-schema/credentials';
+import { passwordFromSetting, pgLoginCheck } from '../../../lambda/role-schema/credentials';
 import { makeHandler } from '../../../lambda/role-schema/handler';
 import { MONITORING_ROLE } from '../../../lambda/role-schema/desired';
 import { rotate } from '../../../lambda/role-schema/rotate';
 import { rotationClientConfig } from '../../../lambda/role-schema/rotate-handler';
 import type { DbSecret } from '../../../lambda/role-schema/secrets';
-import { literal, parseTemplates, render } from '../../../lambda/role-schema/sql';
+import { parseTemplates } from '../../../lambda/role-schema/sql';
 import { collectDigest, formatDigest } from '../../../lambda/db-health/digest';
 import { DEFAULT_SERVICES, roleNames } from '../../../lib/config/service-registry';
 import { templateJson } from '../../support/assembly';
@@ -120,7 +120,7 @@ describe('scope 5: verifiers never reach statement texts, the digest or the log'
     expect(texts.filter((t) => VERIFIER.test(t))).toEqual([]);
     for (const pw of [CHANGED, ROTATED, passwordOf('gtapp')]) expect(texts.filter((t) => t.includes(pw))).toEqual([]);
     // The password statements ran, by their blocks (what the monitor may see of them).
-    expect(texts.some((t) => t.includes("format('ALTER ROLE %I PASSWORD %L'"))).toBe(true);
+    expect(texts.some((t) => t.includes("format('ALTER ROLE %1$I PASSWORD %2$L'"))).toBe(true);
   });
 
   test('the db-health digest (collected as platform_monitor, formatted for Slack) carries no verifier', async () => {
@@ -150,7 +150,7 @@ describe('scope 5: verifiers never reach statement texts, the digest or the log'
     try {
       await a.query('BEGIN');
       await a.query(t.get('set_verifiers')!, [JSON.stringify({ no_such_role: marker })]);
-      await expect(a.query(render(t.get('set_password_from_setting')!, { name: literal('no_such_role') }))).rejects.toThrow(/role "no_such_role" does not exist/);
+      await expect(a.query(passwordFromSetting('set_password', 'no_such_role'))).rejects.toThrow(/role "no_such_role" does not exist/);
     } finally {
       await a.query('ROLLBACK');
       await a.end();
