@@ -254,7 +254,10 @@ function retiredRoles(state: CatalogState, desired: DesiredState): string[] {
 
 /**
  * Ends the given sessions (of retired roles), in a transaction that is rolled back: it only holds
- * the temporary memberships PostgreSQL 16 asks for (templates.sql, grant_role_for_signal). One that
+ * the temporary memberships PostgreSQL 16 asks for. A non-superuser may signal a role's backends
+ * only with that role's privileges (an INHERIT membership) or pg_signal_backend; a CREATEROLE
+ * applier holds ADMIN on the roles it created, without INHERIT
+ * (https://www.postgresql.org/docs/16/functions-admin.html#FUNCTIONS-ADMIN-SIGNAL). A session that
  * cannot be ended is named in `warnings`; the next apply tries again.
  */
 async function endSessions(client: ClientBase, sessions: readonly Session[], warnings: string[]): Promise<number> {

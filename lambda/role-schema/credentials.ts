@@ -28,6 +28,10 @@ export const PASSWORD_STATEMENTS = {
 /**
  * The block that sets `role`'s verifier from the transaction-local setting
  * `platform_roles.verifiers` (sent first as a bind parameter): no verifier in the statement's text.
+ * Statement texts reach pg_stat_statements (platform_monitor reads it through pg_read_all_stats),
+ * pg_stat_activity and the server log. The nested CREATE/ALTER ROLE is still a statement: the
+ * parameter group keeps it out of pg_stat_statements (track_utility off), and the block re-raises an
+ * error without it (PL/pgSQL's CONTEXT line would carry the verifier to the log).
  */
 export function passwordFromSetting(statement: keyof typeof PASSWORD_STATEMENTS, role: string): string {
   return render(PASSWORD_FROM_SETTING, { statement: literal(PASSWORD_STATEMENTS[statement]), name: literal(role) });

@@ -25,10 +25,7 @@ CREATE TABLE IF NOT EXISTS platform_roles.credential (
   digest     text
 );
 
--- The apply lock (templates.sql, apply_lock): every apply takes EXCLUSIVE on this table. Only its
--- owner, the applier, can: nobody else has a privilege on it or USAGE on this schema, and the weaker
--- lock anyone may take by OID (ACCESS SHARE) does not conflict with EXCLUSIVE. A PostgreSQL advisory
--- lock would not do: any login may take any key and hold it to block every apply.
+-- Only its owner (the applier) can lock it EXCLUSIVE: see apply.ts.
 CREATE TABLE IF NOT EXISTS platform_roles.apply_lock ();
 
 REVOKE ALL ON ALL TABLES IN SCHEMA platform_roles FROM PUBLIC;

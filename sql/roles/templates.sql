@@ -6,9 +6,7 @@
 -- from a fixed list; raw text is never interpolated, and rendering fails on a missing or unknown
 -- placeholder.
 
--- The lock every apply takes first (issue 10, scope 6): EXCLUSIVE on platform_roles.apply_lock,
--- which only the applier can lock (state.sql). Before the first apply has created it, no service
--- role exists yet, and a transaction-scoped advisory lock serialises concurrent first applies.
+-- The apply lock (apply.ts); the advisory lock only before the first apply created the table.
 -- name: apply_lock
 DO $lock$
 BEGIN
@@ -20,18 +18,13 @@ BEGIN
 END
 $lock$;
 
--- Sessions still open under roles of retired services ({roles}: quoted names), ended after the
--- apply that retired them committed (apply.ts, endSessions).
+-- Retired services' sessions, ended after the commit (apply.ts, endSessions).
 -- name: retired_sessions
 SELECT a.pid, a.usename::pg_catalog.text AS role
 FROM pg_catalog.pg_stat_activity AS a
 WHERE a.usename OPERATOR(pg_catalog.=) ANY (ARRAY[{roles}]::pg_catalog.name[])
   AND a.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid();
 
--- PostgreSQL 16 lets a non-superuser signal the backends of a role only when it has that role's
--- privileges (an INHERIT membership) or pg_signal_backend. A CREATEROLE applier holds ADMIN on the
--- roles it created, without INHERIT: it grants itself the membership, ends the sessions, and rolls
--- the grant back. https://www.postgresql.org/docs/16/functions-admin.html#FUNCTIONS-ADMIN-SIGNAL
 -- name: grant_role_for_signal
 GRANT {role} TO CURRENT_USER WITH INHERIT TRUE, SET FALSE;
 
@@ -44,20 +37,11 @@ CREATE SCHEMA IF NOT EXISTS {schema};
 -- name: create_role
 CREATE ROLE {role} WITH {login};
 
--- Shown (plan, logs) for a new login role; what runs is create_role_with_password_from_setting.
+-- Shown only; password_from_setting runs (credentials.ts).
 -- name: create_role_with_password
 CREATE ROLE {role} WITH LOGIN PASSWORD {verifier};
 
--- Password statements never carry the verifier in their text: statement texts reach
--- pg_stat_statements (which platform_monitor reads through pg_read_all_stats), pg_stat_activity
--- and the server log. The applier first sends every verifier as a bind parameter of
--- `SELECT pg_catalog.set_config('platform_roles.verifiers', <JSON role → verifier>, true)`
--- (transaction-local, visible to its own session only), and these blocks read it back. The
--- nested ALTER/CREATE ROLE is still a statement: the parameter group keeps it out of
--- pg_stat_statements (pg_stat_statements.track_utility off), and an error is re-raised without
--- the nested statement's text (the CONTEXT line would carry the verifier to the log).
--- {name} is the role name as a literal (its key in the JSON), {statement} the statement as a
--- format() string from a fixed list (plan.ts, rotate.ts): %1$I the role, %2$L the verifier.
+-- The verifier is read from the setting, never in the text; errors lose the nested statement (credentials.ts).
 -- name: password_from_setting
 DO $pw$
 DECLARE
@@ -85,7 +69,7 @@ ALTER ROLE {role} WITH {attributes};
 -- name: comment_role
 COMMENT ON ROLE {role} IS {comment};
 
--- Shown (plan, logs) for a password change; what runs is set_password_from_setting.
+-- Shown only; password_from_setting runs (credentials.ts).
 -- name: set_password
 ALTER ROLE {role} PASSWORD {verifier};
 
