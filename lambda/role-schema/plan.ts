@@ -501,20 +501,17 @@ export function planStatements(state: CatalogState, desired: DesiredState, crede
   const owners = active.filter((m) => m.tier === 'own').map((m) => m.name).sort();
   if (desired.eventTrigger === 'present') {
     if (guardBroken) {
-      const parts = [tpl('install_guard', {}), tpl('guard_schema_grants', { schema })];
-      if (owners.length) parts.push(tpl('guard_revoke_owner_create', { schema, owners: s.idents(owners) }));
+      const install = tpl('install_guard', {});
       const repair = `${state.guard || et ? 'repaired' : 'installed'} the prefix-enforcement trigger: ${guardProblemList.join('; ')}`;
-      const st: Statement = {
-        sql: parts.map((x) => x.sql).join(';\n'),
-        display: `-- ${repair}\n${parts.map((x) => x.display).join(';\n')}`,
-        kind: 'event-trigger',
-        step: 'privileged',
-        repair,
-      };
+      const st: Statement = { ...install, display: `-- ${repair}\n${install.display}`, kind: 'event-trigger', step: 'privileged', repair };
       // It runs before everything else, so that a broken function cannot fail the statements of the
       // main step that fire it (steps 'all'); a first install waits for the registry table.
       if (state.stateVersion !== null) out.unshift(st);
       else out.push(st);
+      // The schema's CREATE moves to platform_ddl last, when every owner role of this plan exists.
+      const parts = [tpl('guard_schema_grants', { schema })];
+      if (owners.length) parts.push(tpl('guard_revoke_owner_create', { schema, owners: s.idents(owners) }));
+      add('event-trigger', { sql: parts.map((x) => x.sql).join(';\n'), display: parts.map((x) => x.display).join(';\n') }, 'privileged');
     } else if ((state.guard?.triggers ?? []).some((t) => t.enabled !== 'O' && t.enabled !== 'A')) add('event-trigger', tpl('enable_event_trigger', {}), 'privileged');
   } else if (desired.eventTrigger === 'absent' && (et || state.guard?.triggers.length)) {
     const parts = [tpl('drop_event_trigger', {})];

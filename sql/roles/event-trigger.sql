@@ -161,7 +161,7 @@ BEGIN
         FROM pg_type t
         WHERE k.classid = 'pg_type'::regclass
           AND t.oid = k.objid
-          AND t.typrelid = 0::oid                 -- a relation's row type: checked as the relation
+          AND (t.typrelid = 0::oid OR EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = t.typrelid AND r.relkind = 'c'))                 -- a table's row type: checked as the table
           AND NOT (t.typcategory = 'A'::"char"               -- an array type named after its element type
                    AND t.typelem <> 0::oid)
         UNION ALL

@@ -32,7 +32,7 @@ describe('the seed registry (12 services) on an empty database', () => {
     await pg.query('CREATE SCHEMA other', [], DB);
     const { main, privileged } = await applyBoth(pg, DB, SEEDS);
     expect(main.executed).toBeGreaterThan(0);
-    expect(privileged.statements.map((s) => s.kind).sort()).toEqual(['event-trigger', 'extension', 'extension']);
+    expect(privileged.statements.map((s) => s.kind).sort()).toEqual(['event-trigger', 'event-trigger', 'extension', 'extension']);
     for (const role of ['gtown', 'gtapp', 'gtuser', 'agown', 'agapp', 'aguser', MONITORING_ROLE]) c[role] = await loginAs(pg, role, DB);
     // Objects of two services, created by each owner logged in directly.
     for (const [own, p] of [['gtown', 'gt'], ['agown', 'ag']] as const) {
@@ -370,7 +370,7 @@ describe('failures are explained', () => {
     expect(main.statements.map((s) => s.kind)).toEqual(['schema', 'schema']);
     expect(privileged.statements.map((s) => s.display.split(';\n').slice(0, 2))).toEqual([['DROP EVENT TRIGGER IF EXISTS platform_roles_enforce_prefix', 'DROP EVENT TRIGGER IF EXISTS platform_roles_open_ddl']]);
     expect((await pg.query("SELECT has_schema_privilege('gtown', 'public', 'CREATE') AS c", [], 'matrix')).rows[0].c).toBe(true);
-    expect((await applyBoth(pg, 'matrix', SEEDS)).privileged.executed).toBe(1);
+    expect((await applyBoth(pg, 'matrix', SEEDS)).privileged.executed).toBe(2);
     expect((await pg.query("SELECT has_schema_privilege('gtown', 'public', 'CREATE') AS c", [], 'matrix')).rows[0].c).toBe(false);
     expect((await applyBoth(pg, 'matrix', SEEDS)).main.executed).toBe(0);
   });

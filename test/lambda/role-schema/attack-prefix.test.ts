@@ -293,13 +293,30 @@ describe('scope 3: the trigger cannot be undermined', () => {
     expect(again.main.executed).toBe(0);
   });
 
+  test('an unprefixed composite type handed to gtown by an administrator is refused (reported as a type, checked as one)', async () => {
+    expect((await inTx(c.su, 'CREATE TYPE pair AS (a int); ALTER TYPE pair OWNER TO gtown'))?.message).toMatch(/type "public\.pair" is owned by gtown/);
+  });
+
+  test('a full apply with main-step changes repairs a function that fails every command first, so its own statements run', async () => {
+    await pg.query(
+      "ALTER EVENT TRIGGER platform_roles_enforce_prefix DISABLE; CREATE OR REPLACE FUNCTION platform_guard.enforce_prefix() RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$ BEGIN RAISE EXCEPTION 'no DDL for anyone'; END $$; ALTER EVENT TRIGGER platform_roles_enforce_prefix ENABLE",
+      [],
+      DB,
+    );
+    const more = desiredFor([...DEFAULT_SERVICES, { name: 'newcomer', prefix: 'nw_' }]);
+    const r = await applyRoleSchema(c.su, more, { steps: 'all' });
+    expect(r.statements[0].repair).toMatch(/had been replaced/);
+    expect(r.statements.some((s) => s.kind === 'schema')).toBe(true);
+    await applyRoleSchema(c.su, SEEDS, { steps: 'all' });
+  });
+
   test('the privileged step alone repairs it too, and plan shows the repair without making it', async () => {
     await pg.query("CREATE OR REPLACE FUNCTION platform_guard.enforce_prefix() RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$ BEGIN END $$", [], DB);
     const planned = await applyRoleSchema(c.su, SEEDS, { mode: 'plan' });
     expect(planned.statements.map((s) => s.repair).filter(Boolean)).toEqual([expect.stringMatching(/had been replaced/)]);
     expect(await inTx(c.gtown, 'CREATE TABLE still_open (id int)')).toBeUndefined();
     const r = await applyRoleSchema(c.su, SEEDS, { steps: 'privileged' });
-    expect(r.statements.map((s) => s.display.split('\n')[0])).toEqual([expect.stringMatching(/^-- repaired the prefix-enforcement trigger: function platform_guard\.enforce_prefix\(\) had been replaced/)]);
+    expect(r.statements.map((s) => s.display.split('\n')[0])).toEqual([expect.stringMatching(/^-- repaired the prefix-enforcement trigger: function platform_guard\.enforce_prefix\(\) had been replaced/), 'GRANT CREATE ON SCHEMA "public" TO platform_ddl;']);
     expect((await inTx(c.gtown, 'CREATE TABLE closed (id int)'))?.message).toMatch(NOT_PREFIXED);
   });
 });

@@ -52,7 +52,7 @@ describe('planStatements', () => {
       ]),
     );
     expect(plan.slice(-2).map((s) => s.step)).toEqual(['privileged', 'privileged']);
-    expect(plan.filter((s) => s.step === 'privileged').map((s) => s.kind)).toEqual(['extension', 'extension', 'event-trigger']);
+    expect(plan.filter((s) => s.step === 'privileged').map((s) => s.kind)).toEqual(['extension', 'extension', 'event-trigger', 'event-trigger']);
   });
 
   test('a superuser applier needs no membership in the owner roles', () => {
