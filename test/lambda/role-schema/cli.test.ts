@@ -29,7 +29,7 @@ test('plan prints redacted statements and changes nothing; apply applies; a seco
   expect(plan.out).toMatch(/^CREATE ROLE "gtown" WITH LOGIN PASSWORD '<redacted SCRAM-SHA-256 verifier>';$/m);
   expect(plan.out).toMatch(/^GRANT "agown", "alown", .*"scown" TO CURRENT_USER WITH INHERIT TRUE, SET TRUE;$/m);
   expect(plan.out).toMatch(/statements would run .*; nothing was changed/);
-  expect(plan.out).toMatch(/skipped 3 privileged statement\(s\) \(--skip-privileged\): extension, extension, event-trigger/);
+  expect(plan.out).toMatch(/skipped 4 privileged statement\(s\) \(--skip-privileged\): extension, extension, event-trigger, event-trigger/);
   expect(plan.out).not.toContain(PASSWORD);
   expect(plan.out).not.toContain('SCRAM-SHA-256$');
   expect((await pg.query("SELECT count(*) AS n FROM pg_roles WHERE rolname = 'gtown'")).rows[0].n).toBe('0');
