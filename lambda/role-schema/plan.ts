@@ -213,8 +213,13 @@ export function planStatements(state: CatalogState, desired: DesiredState, crede
   // --- roles ----------------------------------------------------------------------------------
   const credentialRows: s.Sql[] = [];
   const credentialDisplay: s.Sql[] = [];
+  // Salts and digests travel with the verifiers (a bind parameter), not in the INSERT's text: with
+  // them, anyone reading a logged statement could test password guesses offline.
+  const credentialValues: Record<string, string> = {};
   const recordPassword = (role: string, a: Extract<CredentialAction, { kind: 'set' }>) => {
-    credentialRows.push(s.row([s.literal(role), s.literal('password'), s.literal(a.salt), s.integer(a.iterations), s.literal(a.digest)]));
+    credentialValues[`salt:${role}`] = a.salt;
+    credentialValues[`digest:${role}`] = a.digest;
+    credentialRows.push(s.row([s.literal(role), s.literal('password'), s.sentValue(`salt:${role}`), s.integer(a.iterations), s.sentValue(`digest:${role}`)]));
     credentialDisplay.push(s.row([s.literal(role), s.literal('password'), REDACTED, s.integer(a.iterations), REDACTED]));
   };
   const passwordSetAtCreation = new Set<string>();
@@ -486,7 +491,8 @@ export function planStatements(state: CatalogState, desired: DesiredState, crede
     }
   }
   if (credentialRows.length) {
-    add('password', tpl('record_credentials', { rows: s.list(credentialRows) }, { rows: s.list(credentialDisplay) }));
+    const values = Object.keys(credentialValues).length ? { verifiers: credentialValues } : {};
+    add('password', { ...tpl('record_credentials', { rows: s.list(credentialRows) }, { rows: s.list(credentialDisplay) }), ...values });
   }
 
   // --- privileged: extensions and the event trigger -------------------------------------------

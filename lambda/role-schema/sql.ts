@@ -26,6 +26,14 @@ export function ident(name: string): Sql {
   return Sql.make(escapeIdentifier(name));
 }
 
+/**
+ * A value sent with the verifiers as the bind parameter of set_verifiers (templates.sql), read back
+ * by `key` inside the statement: salts and verifier digests stay out of statement text and logs.
+ */
+export function sentValue(key: string): Sql {
+  return Sql.make(`(pg_catalog.current_setting('platform_roles.verifiers')::pg_catalog.jsonb OPERATOR(pg_catalog.->>) ${escapeLiteral(key)})`);
+}
+
 /** A comma-separated list of quoted identifiers. */
 export function idents(names: readonly string[]): Sql {
   if (names.length === 0) throw new Error('empty identifier list');

@@ -143,6 +143,21 @@ describe('scope 5: verifiers never reach statement texts, the digest or the log'
     for (const pw of [CHANGED, ROTATED, passwordOf('gtapp'), passwordOf('agapp')]) expect(log.includes(pw)).toBe(false);
   });
 
+  test('the salts and verifier digests the applier records are in no statement text or log line either (a guessing oracle)', async () => {
+    const c = await pg.connect({ database: DB });
+    let recorded: { salt: string; digest: string }[];
+    try {
+      recorded = (await c.query<{ salt: string; digest: string }>("SELECT salt, digest FROM platform_roles.credential WHERE auth = 'password'")).rows;
+    } finally {
+      await c.end();
+    }
+    expect(recorded.length).toBeGreaterThan(10);
+    const texts = [...(await textsMonitorReads()), ...readServerLogs(pg).split('\n')];
+    for (const { salt, digest } of recorded) {
+      expect(texts.filter((t) => t.includes(salt) || t.includes(digest))).toEqual([]);
+    }
+  });
+
   test('a failing password block does not write its nested statement (with the verifier) to the log', async () => {
     const marker = 'SCRAM-SHA-256$4096:ZmFpbA==$Failing-block-marker:x';
     const t = parseTemplates(templatesSql);
