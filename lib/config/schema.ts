@@ -205,6 +205,18 @@ export const alertingSchema = z.strictObject({
   alertEmail: z.email().optional(),
   /** Slack settings beyond the webhooks: the runbook links and app mode. @default { mode: 'webhook' } */
   slack: slackSchema.prefault({}),
+  /**
+   * Account-wide event sources routed to Slack, off by default: they belong to the account, so in
+   * an account shared by environments switch them on in one. @default { awsHealth: false, guardDuty: false }
+   */
+  routes: z
+    .strictObject({
+      /** AWS Health events (issues, scheduled changes, account notifications). @default false */
+      awsHealth: z.boolean().default(false),
+      /** GuardDuty findings; malware scans with threats found are critical. @default false */
+      guardDuty: z.boolean().default(false),
+    })
+    .prefault({}),
 });
 
 export const dbHealthSchema = z.strictObject({

@@ -6,6 +6,7 @@ import { monitorUserId, registeredNamespaces, type EnvironmentConfig } from '../
 import type { AlertTopicMap } from '../constructs/alert-topics';
 import type { Cache } from '../constructs/cache';
 import type { Database } from '../constructs/database';
+import { AccountEventRoutes } from '../constructs/account-event-routes';
 import { CacheHealth } from '../constructs/cache-health';
 import { DbHealth } from '../constructs/db-health';
 import { cacheNodeIds, instanceClassSpec, rdsMaxConnections } from '../constructs/alarms';
@@ -46,6 +47,8 @@ export class ObservabilityStack extends Stack {
   public readonly dbHealth: DbHealth;
   /** The cache-health probe, its alarms and the daily digest. */
   public readonly cacheHealth: CacheHealth;
+  /** AWS Health and GuardDuty routes, when `alerting.routes` switches one on. */
+  public readonly accountEvents?: AccountEventRoutes;
 
   constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
     super(scope, id, props);
@@ -87,6 +90,9 @@ export class ObservabilityStack extends Stack {
       alertTopics: props.alertTopics,
     });
     this.dashboard.dashboard.addWidgets(...this.dbHealth.widgets());
+    if (c.alerting.routes.awsHealth || c.alerting.routes.guardDuty) {
+      this.accountEvents = new AccountEventRoutes(this, 'AccountEvents', { envName: c.name, ...c.alerting.routes, topic: props.alertTopics.warning });
+    }
     // The notifier adds Performance Insights' top wait events to database alarms (seed 003).
     const notifierRole = props.notifier?.function.function.role;
     if (notifierRole) props.database.grantPerformanceInsightsRead(notifierRole);
