@@ -11,18 +11,16 @@
  *   node24, cjs, @aws-sdk/* external) and measures each bundle's size and module-load time over
  *   bare `node -e ''` (median of `--runs` cold processes, interleaved).
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import zlib from 'node:zlib';
-import { build } from 'esbuild';
 import { ENVIRONMENTS, loadEnvironment, monitorUserId, MONITOR_ACCESS_STRING, registeredNamespaces } from '../lib/config';
 import { parseInfo } from '../lambda/cache-health/info';
 import { runProbe, type ProbeOptions, type ScanBudget } from '../lambda/cache-health/probe';
 import { createClient } from '@redis/client';
 import { clientOptions } from '../lambda/cache-health/connection';
 import { startRedis } from '../test/support/redis';
+import { bundleLikeLambda, coldStart, commandLine, median, REPO } from './support';
 
 /** A client with the Lambda's options (lambda/cache-health/connection.ts), plain TCP; `timeout` for the loader's long EVALs. */
 async function connect(port: number, username: string, password: string, timeout?: number) {
@@ -35,21 +33,11 @@ async function connect(port: number, username: string, password: string, timeout
 }
 type RedisClient = Awaited<ReturnType<typeof connect>>;
 
-const REPO = path.resolve(__dirname, '..');
 const OUT = path.join(REPO, '.tmp', 'bench-cache-health');
 const args = process.argv.slice(2);
-const what = args.find((a) => !a.startsWith('--') && !/^\d+$/.test(a)) ?? 'all';
-const flag = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
+const { what, flag } = commandLine(args);
 const KEYS = flag('keys', 1_000_000);
 const RUNS = flag('runs', 5);
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** The mix, as fractions of KEYS: [prefix, share, share of those without a TTL]. */
 const MIX: readonly [string, number, number][] = [
@@ -154,20 +142,8 @@ async function probeBench() {
   }
 }
 
-async function bundleOf(entry: string, name: string): Promise<{ file: string; bytes: number; gzipBytes: number }> {
-  fs.mkdirSync(OUT, { recursive: true });
-  const file = path.join(OUT, `${name}.js`);
-  // As PlatformFunction bundles (lib/constructs/platform-function.ts).
-  await build({ entryPoints: [path.join(REPO, entry)], bundle: true, platform: 'node', format: 'cjs', target: 'node24', minify: true, sourcemap: true, loader: { '.sql': 'text' }, external: ['@aws-sdk/*'], outfile: file, logLevel: 'error' });
-  const code = fs.readFileSync(file);
-  return { file, bytes: code.length, gzipBytes: zlib.gzipSync(code).length };
-}
-
-function coldStart(script: string): number {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ['-e', script], { cwd: REPO, stdio: 'ignore' });
-  if (r.status !== 0) throw new Error(`node -e ${script} failed (${r.status})`);
-  return Number(process.hrtime.bigint() - t0) / 1e6;
+function bundleOf(entry: string, name: string): Promise<{ file: string; bytes: number; gzipBytes: number }> {
+  return bundleLikeLambda(path.join(OUT, `${name}.js`), { entryPoints: [path.join(REPO, entry)], sourcemap: true });
 }
 
 async function bundleBench() {

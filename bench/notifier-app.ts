@@ -18,38 +18,26 @@
  * The only fake: CloudWatch's GetMetricWidgetImage (AWS), replaced by a fixed 12 kB PNG-sized buffer.
  * Prints one JSON object; `--write` also saves it to bench/results/notifier-app.json.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
-import { build } from 'esbuild';
 import { AppDelivery } from '../lambda/notifier/app/deliver-app';
 import { SlackWeb } from '../lambda/notifier/app/slack-web';
 import { DynamoThreadStore } from '../lambda/notifier/app/thread-store';
 import { processEvent } from '../lambda/notifier/notify';
 import { startDynalite } from '../test/support/dynalite';
 import { SlackStandin } from '../test/support/slack-standin';
+import { bundleLikeLambda, coldStart, commandLine, median, REPO } from './support';
 
-const REPO = path.resolve(__dirname, '..');
 const OUT = path.join(REPO, '.tmp', 'bench-notifier-app');
 const args = process.argv.slice(2);
-const what = args.find((a) => !a.startsWith('--') && !/^\d+$/.test(a)) ?? 'all';
-const flag = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
+const { what, flag } = commandLine(args);
 const THREADS = flag('threads', 25);
 const TRANSITIONS = flag('transitions', 100);
 const RUNS = flag('runs', 11);
 /** The notifier's function timeout (lib/constructs/slack-notifier.ts) less the handler's 5 s margin. */
 const DEADLINE_MS = 85_000;
 const CHANNELS = { critical: 'C0CRIT', warning: 'C0WARN', info: 'C0INFO' };
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const alarmName = (i: number) => `prod-svc-${String(i).padStart(3, '0')}-latency`;
 
@@ -149,29 +137,8 @@ async function storm() {
   }
 }
 
-async function bundle(name: string, contents: string) {
-  fs.mkdirSync(OUT, { recursive: true });
-  const file = path.join(OUT, `${name}.js`);
-  await build({
-    stdin: { contents, resolveDir: REPO, loader: 'ts' },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node24',
-    minify: true,
-    external: ['@aws-sdk/*'],
-    outfile: file,
-    logLevel: 'error',
-  });
-  const code = fs.readFileSync(file);
-  return { file, bytes: code.length, gzipBytes: zlib.gzipSync(code).length };
-}
-
-function coldStart(script: string): number {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ['-e', script], { cwd: REPO, stdio: 'ignore' });
-  if (r.status !== 0) throw new Error(`node -e ${script} failed (${r.status})`);
-  return Number(process.hrtime.bigint() - t0) / 1e6;
+function bundle(name: string, contents: string) {
+  return bundleLikeLambda(path.join(OUT, `${name}.js`), { stdin: { contents, resolveDir: REPO, loader: 'ts' } });
 }
 
 async function load() {

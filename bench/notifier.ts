@@ -17,59 +17,24 @@
  *
  * Prints one JSON object.
  */
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
-import { build } from 'esbuild';
 import { SlackPoster } from '../lambda/notifier/deliver';
 import { processEvent } from '../lambda/notifier/notify';
 import { staticResolver } from '../lambda/notifier/webhooks';
+import { bundleLikeLambda, coldStart, commandLine, median, REPO } from './support';
 
-const REPO = path.resolve(__dirname, '..');
 const OUT = path.join(REPO, '.tmp', 'bench-notifier');
 const args = process.argv.slice(2);
-const what = args.find((a) => !a.startsWith('--') && !/^\d+$/.test(a)) ?? 'all';
-const flag = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
+const { what, flag } = commandLine(args);
 const RUNS = flag('runs', 10);
 const TRANSITIONS = flag('transitions', 100);
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-async function bundle(external: boolean): Promise<{ file: string; bytes: number; gzipBytes: number }> {
-  fs.mkdirSync(OUT, { recursive: true });
+function bundle(external: boolean): Promise<{ file: string; bytes: number; gzipBytes: number }> {
   const file = path.join(OUT, external ? 'handler.sdk-external.js' : 'handler.sdk-bundled.js');
-  await build({
-    entryPoints: [path.join(REPO, 'lambda/notifier/handler.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node24',
-    minify: true,
-    sourcemap: true,
-    loader: { '.sql': 'text' },
-    external: external ? ['@aws-sdk/*'] : [],
-    outfile: file,
-    logLevel: 'error',
-  });
-  const code = fs.readFileSync(file);
-  return { file, bytes: code.length, gzipBytes: zlib.gzipSync(code).length };
-}
-
-function coldStart(script: string): number {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ['-e', script], { cwd: REPO, stdio: 'ignore' });
-  if (r.status !== 0) throw new Error(`node -e ${script} failed (${r.status})`);
-  return Number(process.hrtime.bigint() - t0) / 1e6;
+  return bundleLikeLambda(file, { entryPoints: [path.join(REPO, 'lambda/notifier/handler.ts')], sourcemap: true, external: external ? ['@aws-sdk/*'] : [] });
 }
 
 async function measureLoad(files: Record<string, string>) {
