@@ -10,9 +10,10 @@ import fs from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { fromEnv } from '@aws-sdk/credential-provider-env';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { createClient, type RedisClientOptions } from '@redis/client';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { publishDigest } from '../shared/publish-digest';
 import { DIGEST_KIND, type MetricMap } from './contract';
 import { clientOptions, readConfig, type HandlerConfig } from './connection';
 import { digestData, formatDigest } from './digest';
@@ -116,17 +117,10 @@ export function createHandler(deps: Deps): (event: unknown) => Promise<Result> {
     }
     if (!config.digestTopicArn) throw new Error('cache-health: DIGEST_TOPIC_ARN is required for the digest');
     const message = formatDigest(digestData(r), config.environment, now());
-    const out = await deps.sns.send(
-      new PublishCommand({
-        TopicArn: config.digestTopicArn,
-        Subject: message.title.slice(0, 100),
-        Message: JSON.stringify(message),
-        MessageAttributes: { kind: { DataType: 'String', StringValue: DIGEST_KIND } },
-      }),
-    );
+    const messageId = await publishDigest(deps.sns, config.digestTopicArn, DIGEST_KIND, message);
     const durationMs = Date.now() - started;
-    logger.info('digest published', { durationMs, sample: r.sample, messageId: out.MessageId });
-    return { mode, messageId: out.MessageId, sample: r.sample, durationMs };
+    logger.info('digest published', { durationMs, sample: r.sample, messageId });
+    return { mode, messageId, sample: r.sample, durationMs };
   };
 }
 

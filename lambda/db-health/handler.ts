@@ -11,8 +11,9 @@ import fs from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { Client, type ClientConfig } from 'pg';
+import { publishDigest } from '../shared/publish-digest';
 import { DIGEST_KIND, type MetricMap } from './contract';
 import { clientConfig, parseSecret, readConfig, type DbSecret, type HandlerConfig } from './connection';
 import { collectDigest, formatDigest } from './digest';
@@ -126,17 +127,10 @@ export function createHandler(deps: Deps): (event: unknown) => Promise<Result> {
     const data = await withDb((db) => collectDigest(db, config.probe));
     const message = formatDigest(data, config.environment, now());
     if (!data.statements.available) logger.warn('digest without statement statistics', { reason: data.statements.reason });
-    const out = await deps.sns.send(
-      new PublishCommand({
-        TopicArn: config.digestTopicArn,
-        Subject: message.title.slice(0, 100),
-        Message: JSON.stringify(message),
-        MessageAttributes: { kind: { DataType: 'String', StringValue: DIGEST_KIND } },
-      }),
-    );
+    const messageId = await publishDigest(deps.sns, config.digestTopicArn, DIGEST_KIND, message);
     const durationMs = Date.now() - started;
-    logger.info('digest published', { durationMs, queries: data.queries, messageId: out.MessageId });
-    return { mode, messageId: out.MessageId, queries: data.queries, durationMs };
+    logger.info('digest published', { durationMs, queries: data.queries, messageId });
+    return { mode, messageId, queries: data.queries, durationMs };
   };
 }
 
