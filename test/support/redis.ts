@@ -10,12 +10,13 @@
  * `admin` (password `redis.password`, `on ~* &* +@all`) is always added unless a user of that
  * name is given, so tests can seed keys whatever the ACLs under test say.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createClient } from '@redis/client';
 import { freePort } from './postgres';
+import { makeTestCerts } from './test-certs';
 
 export interface TestRedisUser {
   /** User name. */
@@ -65,18 +66,6 @@ export function redisServerPath(): string | undefined {
   return p === '' ? undefined : p;
 }
 
-/** A test CA, an unrelated CA and a server certificate for DNS:localhost signed by the first (openssl, as .ci/run's image has it). */
-function makeCerts(dir: string): { caFile: string; otherCaFile: string; certFile: string; keyFile: string } {
-  const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=redis test CA']);
-  openssl(['req', '-x509', ...ec, '-keyout', 'other.key', '-out', 'other-ca.crt', '-days', '2', '-subj', '/CN=unrelated CA']);
-  openssl(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
-  fs.writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'ext.cnf']);
-  return { caFile: path.join(dir, 'ca.crt'), otherCaFile: path.join(dir, 'other-ca.crt'), certFile: path.join(dir, 'server.crt'), keyFile: path.join(dir, 'server.key') };
-}
-
 export async function startRedis(opts: { users?: readonly TestRedisUser[]; adminUser?: string; extraArgs?: string[]; tls?: boolean } = {}): Promise<TestRedis> {
   const bin = redisServerPath();
   if (!bin) throw new Error('redis-server is not installed: `apt-get install -y redis-server` (.ci/run does this)');
@@ -94,7 +83,7 @@ export async function startRedis(opts: { users?: readonly TestRedisUser[]; admin
   let tls: TestRedisTls | undefined;
   const tlsArgs: string[] = [];
   if (opts.tls) {
-    const c = makeCerts(dir);
+    const c = makeTestCerts(dir, 'redis test CA');
     tls = { port: await freePort(), caFile: c.caFile, otherCaFile: c.otherCaFile };
     tlsArgs.push('--tls-port', String(tls.port), '--tls-cert-file', c.certFile, '--tls-key-file', c.keyFile, '--tls-ca-cert-file', c.caFile, '--tls-auth-clients', 'no');
   }

@@ -2,7 +2,6 @@
  * The Lambda handler end to end on a real PostgreSQL 16 that speaks TLS with a certificate from a
  * test CA: Secrets Manager and SNS faked with aws-sdk-client-mock, EMF read from stdout.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +16,7 @@ import type { HandlerConfig } from '../../../lambda/db-health/connection';
 import { createMetrics } from '../../../lambda/db-health/emf';
 import { createHandler, modeOf, type DbSession, type Deps } from '../../../lambda/db-health/handler';
 import { INDEX_FLOOR, MONITOR, PREFIXES, createFixture } from './fixture';
+import { makeTestCerts } from '../../support/test-certs';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:platform/test/db-health-AbCdEf';
 const TOPIC_ARN = 'arn:aws:sns:ap-northeast-2:123456789012:test-alerts-info';
@@ -24,19 +24,10 @@ const TOPIC_ARN = 'arn:aws:sns:ap-northeast-2:123456789012:test-alerts-info';
 let pg: TestPostgres;
 let certs: string;
 
-function openssl(args: string[]): void {
-  execFileSync('openssl', args, { cwd: certs, stdio: 'pipe' });
-}
-
 /** A CA, a second unrelated CA, and a server certificate for DNS:localhost signed by the first. */
 function makeCerts(): void {
   certs = fs.mkdtempSync(path.join(os.tmpdir(), 'db-health-tls-'));
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=db-health test CA']);
-  openssl(['req', '-x509', ...ec, '-keyout', 'other.key', '-out', 'other-ca.crt', '-days', '2', '-subj', '/CN=unrelated CA']);
-  openssl(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
-  fs.writeFileSync(path.join(certs, 'ext.cnf'), 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'ext.cnf']);
+  makeTestCerts(certs, 'db-health test CA');
 }
 
 /** Turns TLS on in the running server (a reload is enough since PostgreSQL 10). */
