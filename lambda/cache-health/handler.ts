@@ -13,6 +13,7 @@ import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { createClient, type RedisClientOptions } from '@redis/client';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { probeModeOf, type Mode } from '../shared/probe-mode';
 import { publishDigest } from '../shared/publish-digest';
 import { DIGEST_KIND, type MetricMap } from './contract';
 import { clientOptions, readConfig, type HandlerConfig } from './connection';
@@ -22,7 +23,7 @@ import { iamAuthToken } from './iam-token';
 import type { CounterReading } from './info';
 import { runProbe, type RedisCommands, type SampleInfo } from './probe';
 
-export type Mode = 'probe' | 'digest';
+export type { Mode };
 
 export type Result =
   | { readonly mode: 'probe'; readonly metrics: MetricMap; readonly sample: SampleInfo; readonly durationMs: number }
@@ -50,15 +51,7 @@ export interface Deps {
 }
 
 /** Picks the mode: an explicit `mode`, else a scheduled event means a probe. */
-export function modeOf(event: unknown): Mode {
-  if (event && typeof event === 'object') {
-    const e = event as Record<string, unknown>;
-    if (e.mode === 'probe' || e.mode === 'digest') return e.mode;
-    if (e.mode !== undefined) throw new Error(`cache-health: unknown mode ${JSON.stringify(e.mode)} (expected "probe" or "digest")`);
-    if (e['detail-type'] === 'Scheduled Event' || Object.keys(e).length === 0) return 'probe';
-  }
-  throw new Error('cache-health: expected a scheduled event or {"mode": "probe" | "digest"}');
-}
+export const modeOf = (event: unknown): Mode => probeModeOf('cache-health', event);
 
 async function redisConnect(options: RedisClientOptions): Promise<CacheSession> {
   const client = createClient(options);

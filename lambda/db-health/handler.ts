@@ -13,6 +13,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { Client, type ClientConfig } from 'pg';
+import { probeModeOf, type Mode } from '../shared/probe-mode';
 import { publishDigest } from '../shared/publish-digest';
 import { DIGEST_KIND, type MetricMap } from './contract';
 import { clientConfig, parseSecret, readConfig, type DbSecret, type HandlerConfig } from './connection';
@@ -20,7 +21,7 @@ import { collectDigest, formatDigest } from './digest';
 import { createMetrics, emitMetrics } from './emf';
 import { runProbe, type Queryable } from './probe';
 
-export type Mode = 'probe' | 'digest';
+export type { Mode };
 
 /** What the handler returns (visible in a manual invocation). */
 export type Result =
@@ -46,15 +47,7 @@ export interface Deps {
 }
 
 /** Picks the mode: an explicit `mode`, else a scheduled event means a probe. */
-export function modeOf(event: unknown): Mode {
-  if (event && typeof event === 'object') {
-    const e = event as Record<string, unknown>;
-    if (e.mode === 'probe' || e.mode === 'digest') return e.mode;
-    if (e.mode !== undefined) throw new Error(`db-health: unknown mode ${JSON.stringify(e.mode)} (expected "probe" or "digest")`);
-    if (e['detail-type'] === 'Scheduled Event' || Object.keys(e).length === 0) return 'probe';
-  }
-  throw new Error('db-health: expected a scheduled event or {"mode": "probe" | "digest"}');
-}
+export const modeOf = (event: unknown): Mode => probeModeOf('db-health', event);
 
 async function pgConnect(config: ClientConfig): Promise<DbSession> {
   const client = new Client(config);
